@@ -1,0 +1,28 @@
+"""Settings read from the environment once, at start-up (never at import)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Mapping
+
+DEFAULT_DATABASE_URL = "sqlite:///taxi.sqlite3"
+DEFAULT_PORT = 8080
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    port: int = DEFAULT_PORT
+    # The bounded thread pool and the engine's connection pool have the same size, so a
+    # thread never waits for a connection while holding the pool slot another thread needs.
+    db_pool_size: int = 8
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ, **overrides) -> "Settings":
+        settings = cls(
+            database_url=environ.get("TAXI_DATABASE_URL", DEFAULT_DATABASE_URL),
+            port=int(environ.get("TAXI_PORT", DEFAULT_PORT)),
+            db_pool_size=int(environ.get("TAXI_DB_POOL_SIZE", 8)),
+        )
+        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})

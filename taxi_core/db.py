@@ -1,0 +1,73 @@
+"""Engines and units of work: SQLite tuned for concurrent use, PostgreSQL with a checked pool."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+# Seconds a SQLite writer waits for the lock before "database is locked".
+SQLITE_BUSY_TIMEOUT = 15
+
+
+def make_engine(url: str, pool_size: int = 8) -> Engine:
+    if make_url(url).get_backend_name() == "sqlite":
+        return _make_sqlite_engine(url, pool_size)
+    # pre_ping: a connection that died with a database restart is replaced, not handed out.
+    return create_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True)
+
+
+def _make_sqlite_engine(url: str, pool_size: int) -> Engine:
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # pysqlite opens transactions lazily and on its own terms; take that over so
+        # that BEGIN is ours to choose (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers run beside the one writer; NORMAL is durable across crashes
+        # of the process (not of the machine), the usual trade for WAL.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        # A write transaction takes the write lock up front (IMMEDIATE), so it waits on
+        # busy_timeout at BEGIN instead of failing with "database is locked" when a read
+        # lock would have to be upgraded midway.
+        mode = "IMMEDIATE" if connection.get_execution_options().get("taxi_write") else "DEFERRED"
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+class Database:
+    """Hands out one session per unit of work; nothing it returns outlives the transaction."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str, pool_size: int = 8) -> "Database":
+        return cls(make_engine(url, pool_size))
+
+    @contextmanager
+    def unit_of_work(self, *, write: bool) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            session.connection(execution_options={"taxi_write": write})
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
