@@ -17,6 +17,10 @@ class Settings:
     # The bounded thread pool and the engine's connection pool have the same size, so a
     # thread never waits for a connection while holding the pool slot another thread needs.
     db_pool_size: int = 8
+    # Where the backend meets the router, and the credential that makes it "backend" there.
+    # `taxi run` makes both fresh for each run; a separately run router and backends share them.
+    backend_socket: str = "backend.sock"
+    backend_ticket: str = ""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ, **overrides) -> "Settings":
@@ -24,5 +28,7 @@ class Settings:
             database_url=environ.get("TAXI_DATABASE_URL", DEFAULT_DATABASE_URL),
             port=int(environ.get("TAXI_PORT", DEFAULT_PORT)),
             db_pool_size=int(environ.get("TAXI_DB_POOL_SIZE", 8)),
+            backend_socket=environ.get("TAXI_BACKEND_SOCKET", "backend.sock"),
+            backend_ticket=environ.get("TAXI_BACKEND_TICKET", ""),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})

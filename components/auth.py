@@ -1,0 +1,86 @@
+"""The dynamic authenticator and authorizer that the router calls for riders and drivers.
+
+Static rights (who may call which procedure, who may subscribe to taxi.drivers) are a
+table here, answered with cache=True so the router asks once per role and URI. The right
+to follow one trip depends on the user, and the router caches per (realm, authrole, uri,
+action) — not per user — so those answers say cache=False, or one rider's "allow" would
+let every rider in.
+"""
+
+from __future__ import annotations
+
+import re
+
+from autobahn.wamp.exception import ApplicationError
+from autobahn.wamp.types import RegisterOptions
+from twisted.internet.defer import maybeDeferred, succeed
+
+from taxi_core import validation
+from taxi_core.domain import AuthenticationFailed, InvalidArgument
+from taxi_core.services import TaxiService
+
+from . import uris
+from .dbpool import DBPool
+from .errors import AUTHENTICATION_FAILED, to_application_error
+
+ROLE_RIGHTS = {
+    "rider": {
+        "call": {uris.TRIP_REQUEST, uris.TRIP_CANCEL, uris.TRIP_LIST, uris.TRIP_GET},
+        "subscribe": set(),
+    },
+    "driver": {
+        "call": {uris.TRIP_UPDATE, uris.TRIP_LIST, uris.TRIP_GET, uris.TRIP_AVAILABLE},
+        "subscribe": {uris.DRIVERS_TOPIC},
+    },
+}
+CONTRACT_URIS = frozenset().union(*(rights for role in ROLE_RIGHTS.values() for rights in role.values()))
+TRIP_TOPIC = re.compile(re.escape(uris.TRIP_TOPIC_PREFIX) + r"(?P<nk>[0-9a-f]{32})")
+
+CREDENTIALS = validation.Arguments(
+    required={"username": validation.SIGNUP.required["username"], "password": validation.SIGNUP.required["password"]},
+    optional={},
+)
+
+
+class Authenticator:
+    def __init__(self, service: TaxiService, pool: DBPool):
+        self._service = service
+        self._pool = pool
+
+    def register(self, session):
+        return [
+            session.register(self.authenticate, uris.AUTHENTICATE),
+            session.register(self.authorize, uris.AUTHORIZE, options=RegisterOptions(invoke="roundrobin")),
+        ]
+
+    def authenticate(self, realm, authid, details):
+        """WAMP-Ticket: authid is the username, the ticket its password; the role comes from the database."""
+        d = maybeDeferred(CREDENTIALS.clean, (), {"username": authid, "password": details.get("ticket")})
+        d.addCallback(lambda credentials: self._pool.run(self._service.authenticate, **credentials))
+        d.addCallback(lambda user: {"authid": user["username"], "role": user["role"]})
+        d.addErrback(_refuse_login)
+        return d
+
+    def authorize(self, session, uri, action, options):
+        role = session.get("authrole")
+        rights = ROLE_RIGHTS.get(role, {})
+        if uri in rights.get(action, ()):
+            # Exact URIs only: a prefix or wildcard subscription could reach other topics.
+            allowed = action != "subscribe" or (options or {}).get("match", "exact") == "exact"
+            return succeed({"allow": allowed, "disclose": allowed, "cache": allowed})
+        trip = TRIP_TOPIC.fullmatch(uri)
+        if action == "subscribe" and trip and (options or {}).get("match", "exact") == "exact":
+            d = self._pool.run(self._service.may_follow_trip, user=session.get("authid"), nk=trip["nk"])
+            d.addCallback(lambda allowed: {"allow": allowed, "cache": False})
+            d.addErrback(to_application_error, uris.AUTHORIZE)
+            return d
+        # Denials of the contract's own URIs are cached; any other URI is not, so that a
+        # client trying made-up URIs cannot grow the router's cache without bound.
+        return succeed({"allow": False, "cache": uri in CONTRACT_URIS})
+
+
+def _refuse_login(failure):
+    # A wrong password, an unknown user and a malformed credential are one and the same refusal.
+    if failure.check(AuthenticationFailed, InvalidArgument):
+        raise ApplicationError(AUTHENTICATION_FAILED, "wrong username or password")
+    return to_application_error(failure, uris.AUTHENTICATE)

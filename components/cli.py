@@ -1,0 +1,59 @@
+"""The `taxi` command: run | migrate | backend."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from twisted.internet import task
+from twisted.internet.defer import Deferred
+from twisted.logger import globalLogBeginner, textFileLogObserver
+
+from taxi_core.config import Settings
+from taxi_core.migrate import migrate
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="taxi", description="Real-time ride-hailing dispatch on WAMP.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="migrate, then run the router and the backend in the foreground")
+    run.add_argument("--backends", type=int, default=1, help="backend processes sharing the procedures")
+    migrate_cmd = commands.add_parser("migrate", help="apply the database migrations and exit")
+    for sub in (run, migrate_cmd):
+        sub.add_argument("--database-url", help="SQLAlchemy URL (default: $TAXI_DATABASE_URL or sqlite:///taxi.sqlite3)")
+    run.add_argument("--port", type=int, help="HTTP and WebSocket port (default: $TAXI_PORT or 8080)")
+    commands.add_parser("backend", help="run one backend process (settings from the environment)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "backend":
+        from components.backend import main as backend_main
+
+        return backend_main()
+    settings = Settings.from_environ(
+        database_url=args.database_url, port=getattr(args, "port", None)
+    )
+    migrate(settings.database_url)
+    if args.command == "run":
+        run(settings, args.backends)
+
+
+def run(settings: Settings, backends: int) -> None:
+    from components.node import TaxiNode
+
+    globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stdout)])
+
+    def start(reactor):
+        node = TaxiNode(reactor, settings, backends=backends)
+        node.startService()
+        reactor.addSystemEventTrigger("before", "shutdown", node.stopService)
+        print(f"taxi: serving http://127.0.0.1:{settings.port}/ and ws://127.0.0.1:{settings.port}/ws", flush=True)
+        return Deferred()  # runs until Ctrl-C
+
+    task.react(start)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""Domain errors to the contract's error URIs: the one place where that mapping lives."""
+
+from __future__ import annotations
+
+from autobahn.wamp.exception import ApplicationError
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from taxi_core.domain import (
+    AuthenticationFailed,
+    InvalidArgument,
+    InvalidTransition,
+    TripNotFound,
+    TripTaken,
+    UsernameTaken,
+)
+
+INTERNAL = "taxi.error.internal"
+AUTHENTICATION_FAILED = "wamp.error.authentication_failed"
+
+ERROR_URIS = {
+    InvalidArgument: "taxi.error.invalid_argument",
+    UsernameTaken: "taxi.error.username_taken",
+    TripNotFound: "taxi.error.not_found",
+    TripTaken: "taxi.error.trip_taken",
+    InvalidTransition: "taxi.error.invalid_transition",
+    AuthenticationFailed: AUTHENTICATION_FAILED,
+}
+
+log = Logger()
+
+
+def to_application_error(failure: Failure, procedure: str) -> Failure:
+    """An errback: re-raise a domain error under its URI; log and hide anything else.
+
+    Autobahn would send an unexpected exception's text to the caller, and that text can
+    hold SQL, paths or data, so the caller only ever learns that something failed.
+    """
+    if failure.check(ApplicationError):
+        return failure
+    for error_class, uri in ERROR_URIS.items():
+        if failure.check(error_class):
+            raise ApplicationError(uri, str(failure.value))
+    log.failure("unexpected failure in {procedure}", failure=failure, procedure=procedure)
+    raise ApplicationError(INTERNAL, "internal error")

@@ -1,0 +1,77 @@
+"""One real node per database for the whole end-to-end run, and users made through its front door."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+
+import pytest
+
+from conftest import BACKENDS
+from .node import RunningNode
+from .wamp import connect
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def node(request, new_database, tmp_path_factory):
+    with new_database(request.param) as url:
+        running = RunningNode(url, tmp_path_factory.mktemp(f"node-{request.param}"))
+        try:
+            running.wait_until_serving()
+            yield running
+        finally:
+            returncode = running.stop()
+        assert returncode == 0, f"taxi run did not stop cleanly on Ctrl-C\n{running.log_tail()}"
+
+
+_names = itertools.count()
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}{next(_names)}_{secrets.token_hex(3)}"
+
+
+class Users:
+    """Signs users up through user.signup and logs them in with tickets, closing every session at the end."""
+
+    def __init__(self, node: RunningNode):
+        self.node = node
+        self.sessions = []
+
+    async def signup(self, role: str, **names) -> dict:
+        anonymous = await connect(self.node.port)
+        try:
+            return await anonymous.call(
+                "user.signup", username=unique_name(role), password=PASSWORD, role=role, **names
+            )
+        finally:
+            anonymous.leave()
+
+    async def login(self, user: dict, **options):
+        session = await connect(self.node.port, authid=user["username"], ticket=PASSWORD, **options)
+        self.sessions.append(session)
+        return session
+
+    async def new(self, role: str, **options):
+        """A new user of `role`, logged in: returns (session, user)."""
+        user = await self.signup(role)
+        return await self.login(user, **options), user
+
+    async def anonymous(self):
+        session = await connect(self.node.port)
+        self.sessions.append(session)
+        return session
+
+    def close(self):
+        for session in self.sessions:
+            if session.is_attached():
+                session.leave()
+
+
+@pytest.fixture
+def users(node):
+    users = Users(node)
+    yield users
+    users.close()

@@ -1,0 +1,75 @@
+"""Start the real thing: `taxi run` on a free port with its own database, as a user would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+TAXI = str(Path(sys.executable).with_name("taxi"))
+START_TIMEOUT = 90
+BACKEND_READY = "backend ready"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class RunningNode:
+    def __init__(self, database_url: str, workdir: Path, *extra_args: str):
+        self.database_url = database_url
+        self.port = free_port()
+        self.log_path = workdir / f"taxi-run-{self.port}.log"
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [TAXI, "run", "--port", str(self.port), "--database-url", database_url, *extra_args],
+            cwd=workdir,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so teardown can reach every child
+        )
+
+    def wait_until_serving(self, backends: int = 1) -> None:
+        """Serving: the port accepts connections and every backend has registered its procedures."""
+
+        def serving():
+            if self.process.poll() is not None:
+                raise AssertionError(f"taxi run exited with {self.process.returncode}\n{self.log_tail()}")
+            return self.log_path.read_text(errors="replace").count(BACKEND_READY) >= backends and port_open(self.port)
+
+        wait_until(serving, START_TIMEOUT, "taxi run to serve", self)
+
+    def log_tail(self, lines: int = 60) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self, timeout: float = 30) -> int:
+        """Ctrl-C, as a user stops it; anything left after `timeout` is killed (and that is reported)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._log.close()
+        return self.process.returncode
+
+
+def wait_until(predicate, timeout: float, what: str, node: RunningNode | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}" + (f"\n{node.log_tail()}" if node else ""))

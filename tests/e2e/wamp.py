@@ -1,0 +1,89 @@
+"""A WAMP client for the tests, speaking to the node over WebSocket exactly as a user's client would."""
+
+from __future__ import annotations
+
+from autobahn.twisted.wamp import ApplicationSession
+from autobahn.twisted.websocket import WampWebSocketClientFactory
+from autobahn.wamp.exception import ApplicationError
+from autobahn.wamp.types import ComponentConfig, SubscribeOptions
+from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer
+from twisted.internet import defer, reactor, task
+from twisted.internet.endpoints import TCP4ClientEndpoint
+
+REALM = "taxi"
+EVENT_TIMEOUT = 10
+SERIALIZERS = {"json": JsonSerializer, "msgpack": MsgPackSerializer, "cbor": CBORSerializer}
+
+
+class Client(ApplicationSession):
+    """A session that joins with a ticket (or anonymously) and fails its `joined` Deferred on refusal."""
+
+    def __init__(self, config, authid=None, ticket=None, authrole=None):
+        super().__init__(config)
+        self._authid = authid
+        self._ticket = ticket
+        self._authrole = authrole
+        self.joined = defer.Deferred()
+        self.left = defer.Deferred()
+
+    def onConnect(self):
+        methods = ["ticket"] if self._ticket is not None else ["anonymous"]
+        self.join(REALM, authmethods=methods, authid=self._authid, authrole=self._authrole)
+
+    def onChallenge(self, challenge):
+        return self._ticket
+
+    def onJoin(self, details):
+        self.details = details
+        self.joined.callback(self)
+
+    def onLeave(self, details):
+        if not self.joined.called:
+            self.joined.errback(ApplicationError(details.reason, details.message))
+        self.left.callback(details)
+        self.disconnect()
+
+    async def events(self, topic: str, *, get_retained: bool = False, match: str = "exact") -> "Events":
+        events = Events()
+        await self.subscribe(events.put, topic, options=SubscribeOptions(get_retained=get_retained, match=match))
+        return events
+
+
+class Events:
+    """What a subscription has received, in order; `next()` waits for the following one."""
+
+    def __init__(self):
+        self._queue = defer.DeferredQueue()
+        self.received = []
+
+    def put(self, *args, **kwargs):
+        self.received.append(args[0] if len(args) == 1 and not kwargs else (args, kwargs))
+        self._queue.put(self.received[-1])
+
+    async def next(self, timeout: float = EVENT_TIMEOUT):
+        d = self._queue.get()
+        d.addTimeout(timeout, reactor)
+        return await d
+
+    async def quiet_for(self, seconds: float) -> list:
+        """Everything that arrives within `seconds` (used to show that nothing more comes)."""
+        seen_before = len(self.received)
+        await sleep(seconds)
+        return self.received[seen_before:]
+
+
+def sleep(seconds: float) -> defer.Deferred:
+    return task.deferLater(reactor, seconds, lambda: None)
+
+
+async def connect(port: int, *, authid=None, ticket=None, authrole=None, serializer: str = "json", origin=None):
+    """Join realm "taxi" on the node at `port`; raises ApplicationError if the router refuses."""
+    session = Client(ComponentConfig(REALM), authid=authid, ticket=ticket, authrole=authrole)
+    factory = WampWebSocketClientFactory(
+        lambda: session,
+        url=f"ws://127.0.0.1:{port}/ws",
+        serializers=[SERIALIZERS[serializer]()],
+        headers={"Origin": origin} if origin else None,
+    )
+    await TCP4ClientEndpoint(reactor, "127.0.0.1", port).connect(factory)
+    return await session.joined
