@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 
 from autobahn.twisted.component import Component
 from twisted.application.service import MultiService, Service
 from twisted.internet import task
 from twisted.internet.defer import Deferred, gatherResults
-from twisted.logger import Logger, globalLogBeginner, textFileLogObserver
+from twisted.logger import Logger
 
 from taxi_core.config import Settings
 from taxi_core.db import Database
@@ -17,6 +16,7 @@ from taxi_core.services import TaxiService
 
 from .auth import Authenticator
 from .dbpool import DBPool
+from .logs import start_logging
 from .trips import TripProcedures
 
 REALM = "taxi"
@@ -76,7 +76,7 @@ def make_backend(reactor, settings: Settings) -> MultiService:
 
 
 def main(argv=None) -> None:
-    globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stdout)])
+    start_logging(timestamps=False)
     settings = Settings.from_environ(os.environ)
 
     def run(reactor):

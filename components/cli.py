@@ -7,10 +7,11 @@ import sys
 
 from twisted.internet import task
 from twisted.internet.defer import Deferred
-from twisted.logger import globalLogBeginner, textFileLogObserver
 
 from taxi_core.config import Settings
 from taxi_core.migrate import migrate
+
+from .logs import start_logging
 
 
 def parse_args(argv):
@@ -43,13 +44,17 @@ def main(argv=None) -> None:
 def run(settings: Settings, backends: int) -> None:
     from components.node import TaxiNode
 
-    globalLogBeginner.beginLoggingTo([textFileLogObserver(sys.stdout)])
+    start_logging(timestamps=True)
 
     def start(reactor):
         node = TaxiNode(reactor, settings, backends=backends)
         node.startService()
         reactor.addSystemEventTrigger("before", "shutdown", node.stopService)
-        print(f"taxi: serving http://127.0.0.1:{settings.port}/ and ws://127.0.0.1:{settings.port}/ws", flush=True)
+        print(
+            f"taxi: starting the router and {backends} backend(s) on {settings.database_url}; "
+            f"the app will be at http://127.0.0.1:{settings.port}/ and WAMP at ws://127.0.0.1:{settings.port}/ws",
+            flush=True,
+        )
         return Deferred()  # runs until Ctrl-C
 
     task.react(start)

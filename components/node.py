@@ -46,7 +46,8 @@ def node_environment(settings: Settings, node_dir: str) -> dict[str, str]:
 def router_command(node_dir: str) -> list[str]:
     return [
         sys.executable, "-c", "import crossbar; crossbar.run()",
-        "start", "--cbdir", node_dir, "--config", CROSSBAR_CONFIG, "--loglevel", "info",
+        "start", "--cbdir", node_dir, "--config", CROSSBAR_CONFIG,
+        "--loglevel", "info", "--logformat", "none", "--color", "false",
     ]  # fmt: skip
 
 
