@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,14 +13,26 @@ from sqlalchemy.orm import Session, sessionmaker
 SQLITE_BUSY_TIMEOUT = 15
 
 
+def engine_url(url: str) -> URL:
+    """The URL with its driver spelled out: a bare ``postgresql://`` means psycopg2.
+
+    SQLAlchemy 2.1 made psycopg 3 the default PostgreSQL driver; taxi installs psycopg2.
+    """
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg2")
+    return parsed
+
+
 def make_engine(url: str, pool_size: int = 8) -> Engine:
-    if make_url(url).get_backend_name() == "sqlite":
+    url = engine_url(url)
+    if url.get_backend_name() == "sqlite":
         return _make_sqlite_engine(url, pool_size)
     # pre_ping: a connection that died with a database restart is replaced, not handed out.
     return create_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True)
 
 
-def _make_sqlite_engine(url: str, pool_size: int) -> Engine:
+def _make_sqlite_engine(url: URL, pool_size: int) -> Engine:
     engine = create_engine(
         url,
         pool_size=pool_size,

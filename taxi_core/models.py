@@ -14,7 +14,8 @@ REQUEST_ID_MAX = 64
 
 
 class UTCDateTime(TypeDecorator):
-    """Aware UTC datetimes on both databases: SQLite keeps no zone, so it gets naive UTC."""
+    """Aware UTC datetimes on both databases: SQLite keeps no zone, so it gets naive UTC;
+    PostgreSQL answers in the session's TimeZone, so its answers are turned back to UTC."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -25,9 +26,11 @@ class UTCDateTime(TypeDecorator):
         return value
 
     def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             return value.replace(tzinfo=dt.timezone.utc)
-        return value
+        return value.astimezone(dt.timezone.utc)
 
 
 class Base(DeclarativeBase):
