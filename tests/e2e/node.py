@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
+
 TAXI = str(Path(sys.executable).with_name("taxi"))
 START_TIMEOUT = 90
 BACKEND_READY = "backend ready"
@@ -46,9 +48,20 @@ class RunningNode:
         def serving():
             if self.process.poll() is not None:
                 raise AssertionError(f"taxi run exited with {self.process.returncode}\n{self.log_tail()}")
-            return self.log_path.read_text(errors="replace").count(BACKEND_READY) >= backends and port_open(self.port)
+            return self.log_count(BACKEND_READY) >= backends and port_open(self.port)
 
         wait_until(serving, START_TIMEOUT, "taxi run to serve", self)
+
+    def processes(self) -> list[psutil.Process]:
+        """`taxi run` and everything it started: the router node, its workers, the backends."""
+        parent = psutil.Process(self.process.pid)
+        return [parent, *parent.children(recursive=True)]
+
+    def backend_processes(self) -> list[psutil.Process]:
+        return [p for p in self.processes() if "components.backend" in p.cmdline()]
+
+    def log_count(self, text: str) -> int:
+        return self.log_path.read_text(errors="replace").count(text)
 
     def log_tail(self, lines: int = 60) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from autobahn.twisted.wamp import ApplicationSession
-from autobahn.twisted.websocket import WampWebSocketClientFactory
+from autobahn.twisted.websocket import WampWebSocketClientFactory, WampWebSocketClientProtocol
+from autobahn.wamp import message
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.types import ComponentConfig, SubscribeOptions
 from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer
@@ -12,6 +13,7 @@ from twisted.internet.endpoints import TCP4ClientEndpoint
 
 REALM = "taxi"
 EVENT_TIMEOUT = 10
+JOIN_TIMEOUT = 30
 SERIALIZERS = {"json": JsonSerializer, "msgpack": MsgPackSerializer, "cbor": CBORSerializer}
 
 
@@ -25,6 +27,7 @@ class Client(ApplicationSession):
         self._authrole = authrole
         self.joined = defer.Deferred()
         self.left = defer.Deferred()
+        self.delivered = []  # every EVENT message the router sent this session
 
     def onConnect(self):
         methods = ["ticket"] if self._ticket is not None else ["anonymous"]
@@ -32,6 +35,13 @@ class Client(ApplicationSession):
 
     def onChallenge(self, challenge):
         return self._ticket
+
+    def onMessage(self, msg):
+        # Recorded before Autobahn looks for a handler, so a test can show that the router
+        # sent nothing at all for a subscription it refused.
+        if isinstance(msg, message.Event):
+            self.delivered.append(msg)
+        return super().onMessage(msg)
 
     def onJoin(self, details):
         self.details = details
@@ -45,8 +55,20 @@ class Client(ApplicationSession):
 
     async def events(self, topic: str, *, get_retained: bool = False, match: str = "exact") -> "Events":
         events = Events()
-        await self.subscribe(events.put, topic, options=SubscribeOptions(get_retained=get_retained, match=match))
+        events.subscription = await self.subscribe(
+            events.put, topic, options=SubscribeOptions(get_retained=get_retained, match=match)
+        )
         return events
+
+
+class _HandshakeReportingProtocol(WampWebSocketClientProtocol):
+    """A refused WebSocket handshake (say, for its Origin) never reaches the WAMP session: report it."""
+
+    def onClose(self, wasClean, code, reason):
+        super().onClose(wasClean, code, reason)
+        joined = self.factory.session.joined
+        if not joined.called:
+            joined.errback(ConnectionError(f"connection closed before joining: {reason}"))
 
 
 class Events:
@@ -55,6 +77,7 @@ class Events:
     def __init__(self):
         self._queue = defer.DeferredQueue()
         self.received = []
+        self.subscription = None  # set by Client.events once the router has said yes
 
     def put(self, *args, **kwargs):
         self.received.append(args[0] if len(args) == 1 and not kwargs else (args, kwargs))
@@ -72,6 +95,15 @@ class Events:
         return self.received[seen_before:]
 
 
+async def error_of(deferred) -> ApplicationError:
+    """The ApplicationError that `deferred` (a call, subscribe, register, ...) fails with; fails if it succeeds."""
+    try:
+        result = await deferred
+    except ApplicationError as error:
+        return error
+    raise AssertionError(f"expected an error, got {result!r}")
+
+
 def sleep(seconds: float) -> defer.Deferred:
     return task.deferLater(reactor, seconds, lambda: None)
 
@@ -85,5 +117,7 @@ async def connect(port: int, *, authid=None, ticket=None, authrole=None, seriali
         serializers=[SERIALIZERS[serializer]()],
         headers={"Origin": origin} if origin else None,
     )
+    factory.protocol = _HandshakeReportingProtocol
+    factory.session = session
     await TCP4ClientEndpoint(reactor, "127.0.0.1", port).connect(factory)
-    return await session.joined
+    return await session.joined.addTimeout(JOIN_TIMEOUT, reactor)
