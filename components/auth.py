@@ -13,11 +13,12 @@ import re
 
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.types import RegisterOptions
-from twisted.internet.defer import maybeDeferred, succeed
+from twisted.internet.defer import fail, maybeDeferred, succeed
 
 from taxi_core import validation
 from taxi_core.domain import AuthenticationFailed, InvalidArgument
-from taxi_core.services import TaxiService
+from taxi_core.services import Clock, TaxiService, utc_now
+from taxi_core.throttle import ACCOUNT_POLICY, PEER_POLICY, LoginThrottle
 
 from . import uris
 from .dbpool import DBPool
@@ -43,9 +44,13 @@ CREDENTIALS = validation.Arguments(
 
 
 class Authenticator:
-    def __init__(self, service: TaxiService, pool: DBPool):
+    def __init__(self, service: TaxiService, pool: DBPool, clock: Clock = utc_now):
         self._service = service
         self._pool = pool
+        # A wrong password, an unknown user and a malformed credential are one and the
+        # same refusal, counted alike against the account and the peer.
+        self._accounts = LoginThrottle(ACCOUNT_POLICY, clock)
+        self._peers = LoginThrottle(PEER_POLICY, clock)
 
     def register(self, session):
         return [
@@ -55,10 +60,24 @@ class Authenticator:
 
     def authenticate(self, realm, authid, details):
         """WAMP-Ticket: authid is the username, the ticket its password; the role comes from the database."""
+        account, peer = str(authid), _peer_host(details)
+        if self._accounts.is_locked(account) or self._peers.is_locked(peer):
+            return fail(ApplicationError(AUTHENTICATION_FAILED, "too many failed logins; try again later"))
         d = maybeDeferred(CREDENTIALS.clean, (), {"username": authid, "password": details.get("ticket")})
         d.addCallback(lambda credentials: self._pool.run(self._service.authenticate, **credentials))
-        d.addCallback(lambda user: {"authid": user["username"], "role": user["role"]})
-        d.addErrback(_refuse_login)
+
+        def succeeded(user):
+            self._accounts.succeeded(account)
+            return {"authid": user["username"], "role": user["role"]}
+
+        def refused(failure):
+            if failure.check(AuthenticationFailed, InvalidArgument):
+                self._accounts.failed(account)
+                self._peers.failed(peer)
+                raise ApplicationError(AUTHENTICATION_FAILED, "wrong username or password")
+            return to_application_error(failure, uris.AUTHENTICATE)
+
+        d.addCallbacks(succeeded, refused)
         return d
 
     def authorize(self, session, uri, action, options):
@@ -79,8 +98,7 @@ class Authenticator:
         return succeed({"allow": False, "cache": uri in CONTRACT_URIS})
 
 
-def _refuse_login(failure):
-    # A wrong password, an unknown user and a malformed credential are one and the same refusal.
-    if failure.check(AuthenticationFailed, InvalidArgument):
-        raise ApplicationError(AUTHENTICATION_FAILED, "wrong username or password")
-    return to_application_error(failure, uris.AUTHENTICATE)
+def _peer_host(details) -> str:
+    # "tcp4:203.0.113.7:51234" -> "tcp4:203.0.113.7": the address, not the ephemeral port.
+    peer = str((details.get("transport") or {}).get("peer", "unknown"))
+    return peer.rsplit(":", 1)[0] if peer.startswith("tcp") else peer

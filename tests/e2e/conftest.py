@@ -6,6 +6,7 @@ import itertools
 import secrets
 
 import pytest
+from twisted.internet import defer
 
 from conftest import BACKENDS
 from .node import RunningNode
@@ -24,6 +25,18 @@ def node(request, new_database, tmp_path_factory):
         finally:
             returncode = running.stop()
         assert returncode == 0, f"taxi run did not stop cleanly on Ctrl-C\n{running.log_tail()}"
+
+
+@pytest.fixture(params=BACKENDS)
+def own_node(request, new_database, tmp_path):
+    """A node for one test alone, for tests that break it or lock it on purpose."""
+    with new_database(request.param) as url:
+        node = RunningNode(url, tmp_path)
+        try:
+            node.wait_until_serving()
+            yield node
+        finally:
+            node.stop()
 
 
 _names = itertools.count()
@@ -58,6 +71,12 @@ class Users:
         """A new user of `role`, logged in: returns (session, user)."""
         user = await self.signup(role)
         return await self.login(user, **options), user
+
+    async def crowd(self, role: str, n: int, **options) -> list:
+        """`n` new users of `role`, signed up and logged in side by side: [(session, user), ...]."""
+        return await defer.gatherResults(
+            [defer.ensureDeferred(self.new(role, **options)) for _ in range(n)], consumeErrors=True
+        )
 
     async def anonymous(self):
         session = await connect(self.node.port)

@@ -11,27 +11,15 @@ import pytest_twisted
 from autobahn.wamp.exception import ApplicationError
 from sqlalchemy import create_engine
 
-from conftest import BACKENDS
 from taxi_core.db import engine_url
 
 from .conftest import PASSWORD, Users
-from .node import BACKEND_READY, RunningNode, wait_until
+from .node import BACKEND_READY, wait_until
 from .wamp import connect
 
 pytestmark = pytest.mark.e2e
 
 LEAKS = ("select", "insert", "traceback", "sqlalchemy", "psycopg", "sqlite", 'file "', "trips")
-
-
-@pytest.fixture(params=BACKENDS)
-def own_node(request, new_database, tmp_path):
-    with new_database(request.param) as url:
-        node = RunningNode(url, tmp_path)
-        try:
-            node.wait_until_serving()
-            yield node
-        finally:
-            node.stop()
 
 
 def test_web_page_is_served_at_the_root(node):

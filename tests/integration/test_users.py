@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argon2
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from taxi_core.domain import AuthenticationFailed, UsernameTaken
 from taxi_core.models import User
+from taxi_core.services import TaxiService
 
 USER_KEYS = {"id", "username", "first_name", "last_name", "role"}
 
@@ -92,3 +95,22 @@ def test_an_unknown_user_is_refused_exactly_like_a_wrong_password(service, rider
             service.authenticate(username=username, password=attempt)
         refusals.append(str(refusal.value))
     assert len(set(refusals)) == 1
+
+
+class CountingHasher(PasswordHasher):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.verified = 0
+
+    def verify(self, hash, password):
+        self.verified += 1
+        return super().verify(hash, password)
+
+
+def test_an_unknown_user_costs_one_password_check_just_like_a_known_one(database, clock, rider, password):
+    hasher = CountingHasher.from_parameters(argon2.profiles.CHEAPEST)
+    service = TaxiService(database, clock=clock, hasher=hasher)
+    for username in (rider, "nobody"):
+        with pytest.raises(AuthenticationFailed):
+            service.authenticate(username=username, password="wrong password")
+    assert hasher.verified == 2
