@@ -54,7 +54,12 @@ class Authenticator:
 
     def register(self, session):
         return [
-            session.register(self.authenticate, uris.AUTHENTICATE),
+            # Every backend registers the authenticator, or a second backend's join fails
+            # (procedure_already_exists) and logins stop when the first one dies. "first",
+            # not "roundrobin": the router calls the oldest live registration, so the
+            # login throttle's counts stay in one process (N backends do not give N times
+            # the guesses), and the next backend takes over when that one is gone.
+            session.register(self.authenticate, uris.AUTHENTICATE, options=RegisterOptions(invoke="first")),
             session.register(self.authorize, uris.AUTHORIZE, options=RegisterOptions(invoke="roundrobin")),
         ]
 
