@@ -1,9 +1,11 @@
-"""The `taxi` command: run | migrate | backend."""
+"""The `taxi` command: run | migrate | backend | router."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from dataclasses import replace
 
 from twisted.internet import task
 from twisted.internet.defer import Deferred
@@ -24,6 +26,12 @@ def parse_args(argv):
         sub.add_argument("--database-url", help="SQLAlchemy URL (default: $TAXI_DATABASE_URL or sqlite:///taxi.sqlite3)")
     run.add_argument("--port", type=int, help="HTTP and WebSocket port (default: $TAXI_PORT or 8080)")
     commands.add_parser("backend", help="run one backend process (settings from the environment)")
+    router = commands.add_parser(
+        "router",
+        help="run only the router; backends join it with `taxi backend` "
+        "(every process with the same TAXI_BACKEND_SOCKET and TAXI_BACKEND_TICKET)",
+    )
+    router.add_argument("--port", type=int, help="HTTP and WebSocket port (default: $TAXI_PORT or 8080)")
     return parser.parse_args(argv)
 
 
@@ -33,6 +41,8 @@ def main(argv=None) -> None:
         from components.backend import main as backend_main
 
         return backend_main()
+    if args.command == "router":
+        return router(Settings.from_environ(port=args.port))
     settings = Settings.from_environ(
         database_url=args.database_url, port=getattr(args, "port", None)
     )
@@ -41,17 +51,32 @@ def main(argv=None) -> None:
         run(settings, args.backends)
 
 
-def run(settings: Settings, backends: int) -> None:
+def router(settings: Settings) -> None:
+    """The router alone, kept alive like `taxi run` keeps it; the backends run on their own."""
+    missing = [name for name in ("TAXI_BACKEND_SOCKET", "TAXI_BACKEND_TICKET") if not os.environ.get(name)]
+    if missing:
+        sys.exit(f"taxi router: set {' and '.join(missing)}, the same for the router and every `taxi backend`")
+    # Crossbar reads a relative socket path from its own node directory, the backends from
+    # their working directory: make it one path for both.
+    run(replace(settings, backend_socket=os.path.abspath(settings.backend_socket)), 0, shared_backend_transport=True)
+
+
+def run(settings: Settings, backends: int, shared_backend_transport: bool = False) -> None:
     from components.node import TaxiNode
 
     start_logging(timestamps=True)
 
     def start(reactor):
-        node = TaxiNode(reactor, settings, backends=backends)
+        node = TaxiNode(reactor, settings, backends=backends, shared_backend_transport=shared_backend_transport)
         node.startService()
         reactor.addSystemEventTrigger("before", "shutdown", node.stopService)
+        backend_part = (
+            f"for backends joining at {settings.backend_socket}"
+            if shared_backend_transport
+            else f"and {backends} backend(s) on {settings.database_url}"
+        )
         print(
-            f"taxi: starting the router and {backends} backend(s) on {settings.database_url}; "
+            f"taxi: starting the router {backend_part}; "
             f"the app will be at http://127.0.0.1:{settings.port}/ and WAMP at ws://127.0.0.1:{settings.port}/ws",
             flush=True,
         )

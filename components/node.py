@@ -31,12 +31,15 @@ MAX_RESTART_DELAY = 5
 STOP_TIMEOUT = 15
 
 
-def node_environment(settings: Settings, node_dir: str) -> dict[str, str]:
+def node_environment(settings: Settings, node_dir: str, shared_backend_transport: bool = False) -> dict[str, str]:
     return {
         **os.environ,
         "TAXI_DATABASE_URL": settings.database_url,
         "TAXI_PORT": str(settings.port),
-        "TAXI_BACKEND_SOCKET": os.path.join(node_dir, "backend.sock"),
+        # `taxi router` listens where separately run backends (`taxi backend`) look for it.
+        "TAXI_BACKEND_SOCKET": (
+            settings.backend_socket if shared_backend_transport else os.path.join(node_dir, "backend.sock")
+        ),
         # A fresh credential each run: only processes started here can become "backend".
         "TAXI_BACKEND_TICKET": settings.backend_ticket or secrets.token_urlsafe(32),
         "PYTHONUNBUFFERED": "1",
@@ -56,7 +59,10 @@ def backend_command() -> list[str]:
 
 
 class TaxiNode(MultiService):
-    def __init__(self, reactor, settings: Settings, backends: int = 1):
+    def __init__(self, reactor, settings: Settings, backends: int = 1, shared_backend_transport: bool = False):
+        """`taxi router` is this with no backends and `shared_backend_transport`: the backend
+        socket and ticket are the environment's, shared with backends run on their own.
+        """
         super().__init__()
         # The node directory holds the router's keys, pid file and the backend socket;
         # mkdtemp makes it 0700, so no other local user can reach the socket.
@@ -65,7 +71,7 @@ class TaxiNode(MultiService):
         self.monitor = ProcessMonitor(reactor)
         self.monitor.maxRestartDelay = MAX_RESTART_DELAY
         self.monitor.setServiceParent(self)
-        env = node_environment(settings, self.node_dir)
+        env = node_environment(settings, self.node_dir, shared_backend_transport)
         self.monitor.addProcess("router", router_command(self.node_dir), env=env)
         for n in range(1, backends + 1):
             self.monitor.addProcess(f"backend-{n}", backend_command(), env=env)
