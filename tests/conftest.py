@@ -139,3 +139,9 @@ def password_hasher() -> PasswordHasher:
 @pytest.fixture
 def service(database, clock, password_hasher) -> TaxiService:
     return TaxiService(database, clock=clock, hasher=password_hasher)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--long", action="store_true", help="run the fault tests (tests/faults) with their big counts (>= 1000 trips)"
+    )

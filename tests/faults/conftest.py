@@ -1,0 +1,103 @@
+"""Fixtures of the fault tests: nodes to break, a crowd of reconnecting clients, the load's
+size (fast in CI, big with --long), and the figures each test prints and the run summarises."""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import ExitStack
+
+import pytest
+from twisted.internet import defer
+
+from e2e.node import RunningNode
+from e2e.wamp import connect
+
+from .harness import PASSWORD, Peer
+from .separate import SeparateNode
+
+FIGURES = pytest.StashKey[list]()
+
+
+@pytest.fixture
+def long_run(request) -> bool:
+    return request.config.getoption("--long")
+
+
+@pytest.fixture
+def trips(long_run) -> int:
+    """Trip requests in a load (each raced for by two drivers: three operations a trip)."""
+    return 1000 if long_run else 150
+
+
+@pytest.fixture
+def figures(request):
+    """figures(name, text): print a test's figure now, and again in the run's summary."""
+    collected = request.config.stash.setdefault(FIGURES, [])
+
+    def record(text: str) -> None:
+        line = f"{request.node.name}: {text}"
+        print(f"\nFIGURE {line}", flush=True)
+        collected.append(line)
+        request.node.user_properties.append(("figure", text))
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    lines = config.stash.get(FIGURES, [])
+    if lines:
+        terminalreporter.section("fault figures")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def start_node(new_database, tmp_path):
+    """start_node(database, *taxi_run_args): a `taxi run` of the test's own, stopped at the end;
+    with separate=True, a `taxi router` and `backends` times `taxi backend` instead."""
+    with ExitStack() as cleanup:
+
+        def start(database: str, *args: str, backends: int = 1, separate: bool = False) -> RunningNode:
+            url = cleanup.enter_context(new_database(database))
+            node = SeparateNode(url, tmp_path, backends) if separate else RunningNode(url, tmp_path, *args)
+            cleanup.callback(node.stop)
+            node.wait_until_serving(backends=backends)
+            return node
+
+        yield start
+
+
+async def signup(port: int, role: str) -> dict:
+    anonymous = await connect(port)
+    try:
+        name = f"{role}_{secrets.token_hex(4)}"
+        return await anonymous.call("user.signup", username=name, password=PASSWORD, role=role)
+    finally:
+        anonymous.leave()
+
+
+class Crowd:
+    """Riders and drivers, each a Peer that reconnects by itself; all stopped at the end."""
+
+    def __init__(self):
+        self.peers: list[Peer] = []
+
+    async def join(self, port: int, role: str, n: int) -> list[Peer]:
+        users = await defer.gatherResults([defer.ensureDeferred(signup(port, role)) for _ in range(n)])
+        peers = [Peer(port, user) for user in users]
+        self.peers += peers
+        await defer.gatherResults([peer.start() for peer in peers])
+        return peers
+
+    def by_name(self) -> dict[str, Peer]:
+        return {peer.name: peer for peer in self.peers}
+
+    def stop(self) -> defer.Deferred:
+        return defer.gatherResults([peer.stop() for peer in self.peers])
+
+
+@pytest.fixture
+def crowd():
+    crowd = Crowd()
+    yield crowd
+    crowd.stop()  # sessions leave; the node is stopped right after in any case
