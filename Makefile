@@ -13,6 +13,6 @@ test: $(INSTALLED)
 $(INSTALLED): setup.py
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet -e '.[test,bench]'
 	$(VENV)/bin/pip check
 	touch $@

@@ -27,6 +27,8 @@ setup(
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-twisted>=1.14", "hypothesis>=6.100"],
+        # `taxi bench`: its progress bar, its CPU and memory figures, and the --sweep plot.
+        "bench": ["tqdm>=4.66", "psutil>=5.9", "matplotlib>=3.8"],
     },
     entry_points={"console_scripts": ["taxi = components.cli:main"]},
 )

@@ -1,4 +1,4 @@
-"""The `taxi` command: run | migrate | backend | router."""
+"""The `taxi` command: run | migrate | backend | router | bench."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from twisted.internet.defer import Deferred
 from taxi_core.config import Settings
 from taxi_core.migrate import migrate
 
+from .bench.args import add_arguments as add_bench_arguments
 from .logs import start_logging
 
 
@@ -32,6 +33,8 @@ def parse_args(argv):
         "(every process with the same TAXI_BACKEND_SOCKET and TAXI_BACKEND_TICKET)",
     )
     router.add_argument("--port", type=int, help="HTTP and WebSocket port (default: $TAXI_PORT or 8080)")
+    bench = commands.add_parser("bench", help="benchmark the dispatch workload against the router's own floor")
+    add_bench_arguments(bench)
     return parser.parse_args(argv)
 
 
@@ -41,6 +44,10 @@ def main(argv=None) -> None:
         from components.backend import main as backend_main
 
         return backend_main()
+    if args.command == "bench":
+        from components.bench.cli import main as bench_main
+
+        return bench_main(args)
     if args.command == "router":
         return router(Settings.from_environ(port=args.port))
     settings = Settings.from_environ(

@@ -54,13 +54,22 @@ def router_command(node_dir: str) -> list[str]:
     ]  # fmt: skip
 
 
-def backend_command() -> list[str]:
+def default_backend_command() -> list[str]:
     return [sys.executable, "-m", "components.backend"]
 
 
 class TaxiNode(MultiService):
-    def __init__(self, reactor, settings: Settings, backends: int = 1, shared_backend_transport: bool = False):
-        """`taxi router` is this with no backends and `shared_backend_transport`: the backend
+    def __init__(
+        self,
+        reactor,
+        settings: Settings,
+        backends: int = 1,
+        backend_command: list[str] | None = None,
+        shared_backend_transport: bool = False,
+    ):
+        """`backend_command` replaces the backend process (the benchmark runs its stub this way).
+
+        `taxi router` is this with no backends and `shared_backend_transport`: the backend
         socket and ticket are the environment's, shared with backends run on their own.
         """
         super().__init__()
@@ -74,7 +83,7 @@ class TaxiNode(MultiService):
         env = node_environment(settings, self.node_dir, shared_backend_transport)
         self.monitor.addProcess("router", router_command(self.node_dir), env=env)
         for n in range(1, backends + 1):
-            self.monitor.addProcess(f"backend-{n}", backend_command(), env=env)
+            self.monitor.addProcess(f"backend-{n}", backend_command or default_backend_command(), env=env)
 
     @inlineCallbacks
     def stopService(self):

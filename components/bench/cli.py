@@ -1,0 +1,119 @@
+"""`taxi bench`: taxi and the router's own floor, side by side, with the same clients.
+
+For each number of drivers (one, or 10/100/1000 with --sweep) two nodes run at once from the
+same config: the floor's, whose backend is the stub (stub.py), and taxi's (or --url). Each gets
+the same users; then the timed trips are made in rounds, the floor's and taxi's in turn (ABBA),
+so that whatever else the machine is doing weighs on both alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from twisted.internet import defer, task
+from twisted.logger import FileLogObserver, formatEvent, globalLogBeginner
+
+from . import report
+from .args import SWEEP_DRIVERS
+from .nodes import LocalNode, RemoteNode
+from .runner import Run
+from .stats import machine
+
+
+def main(args) -> None:
+    if min(args.drivers, args.riders, args.trips, args.rounds) < 1 or args.rounds > args.trips:
+        raise SystemExit("taxi bench: --drivers, --riders, --trips and --rounds must be at least 1, rounds ≤ trips")
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="taxi-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    # Child processes' lines go to each node's own log (nodes.py); the rest of the chatter here.
+    chatter = FileLogObserver(open(workdir / "bench.log", "a", encoding="utf-8"), lambda e: formatEvent(e) + "\n")
+    globalLogBeginner.beginLoggingTo([lambda event: "tag" in event or chatter(event)], redirectStandardIO=False)
+    task.react(lambda reactor: defer.ensureDeferred(_bench(reactor, args, workdir)))
+
+
+async def _bench(reactor, args, workdir: Path) -> None:
+    database = _database_kind(args)
+    points = []
+    for drivers in SWEEP_DRIVERS if args.sweep else (args.drivers,):
+        point = await _point(reactor, args, drivers, workdir)
+        point["targets"] = report.targets(database, drivers, point["taxi"], point["ratios"])
+        points.append(point)
+        print(f"\n{_describe(args, drivers, database)}\n{report.table(point)}", flush=True)
+    document = {
+        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": "taxi bench " + " ".join(sys.argv[2:]),
+        "machine": machine(),
+        "database": database,
+        **{key: getattr(args, key) for key in ("riders", "trips", "warmup", "rounds", "serializer")},
+        "points": points,
+    }
+    if args.json:
+        report.write_json(args.json, document)
+    if args.sweep:
+        from .plot import plot_sweep
+
+        plot_sweep(points, args.plot, f"taxi bench --sweep: {database}, R={args.riders} riders × T={args.trips} trips")
+        print(f"plot: {args.plot}")
+    print(f"logs: {workdir}")
+    if any(p[side]["errors"] for p in points for side in ("floor", "taxi")):
+        raise SystemExit("some trips failed; see the JSON and the logs")
+
+
+def _database_kind(args) -> str:
+    if args.url and not args.database_url:
+        return "remote"
+    return make_url(args.database_url).get_backend_name() if args.database_url else "sqlite"
+
+
+def _describe(args, drivers: int, database: str) -> str:
+    return (
+        f"D={drivers} drivers, R={args.riders} riders × T={args.trips} trips in {args.rounds} rounds "
+        f"(+{args.warmup} warm-up), taxi on {database}, clients speak {args.serializer}"
+    )
+
+
+async def _point(reactor, args, drivers: int, workdir: Path) -> dict:
+    sqlite_file = workdir / f"taxi-{drivers}.sqlite3"
+    if args.url:
+        taxi_node = RemoteNode(args.url)
+    else:
+        url = args.database_url or f"sqlite:///{sqlite_file}"
+        taxi_node = LocalNode(reactor, database_url=url, log_path=workdir / f"taxi-{drivers}.log", floor=False)
+    floor_node = LocalNode(reactor, database_url="memory://", log_path=workdir / f"floor-{drivers}.log", floor=True)
+    options = {"drivers": drivers, "riders": args.riders, "serializer": args.serializer}
+    floor, taxi = Run(reactor, "floor", floor_node, **options), Run(reactor, "taxi", taxi_node, **options)
+    try:
+        for run in (floor, taxi):
+            await run.prepare(_bar)
+        with _bar("trips", 2 * args.riders * (args.warmup + args.trips)) as bar:
+            for run in (floor, taxi):
+                if args.warmup:
+                    await run.warm_up(args.warmup, bar)
+            for n, trips in enumerate(_rounds(args.trips, args.rounds)):
+                for run in (floor, taxi) if n % 2 == 0 else (taxi, floor):
+                    await run.round(trips, bar)
+        figures = {"floor": await floor.figures(), "taxi": await taxi.figures()}
+    finally:
+        for run in (floor, taxi):
+            await run.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
+    return {"drivers": drivers, **figures, "ratios": report.ratios(figures["floor"], figures["taxi"])}
+
+
+def _rounds(trips: int, rounds: int) -> list[int]:
+    """`trips` split into `rounds` near-equal parts."""
+    return [trips // rounds + (n < trips % rounds) for n in range(rounds)]
+
+
+@contextmanager
+def _bar(description: str, total: int):
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=description, unit="", file=sys.stderr, leave=False, dynamic_ncols=True) as bar:
+        yield bar

@@ -1,0 +1,142 @@
+"""The nodes a benchmark runs against: one of its own (taxi's backend, or the stub for the floor),
+or one already running (`--url`). Either way: its URL, and the processes to watch."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psutil
+from twisted.internet import task
+from twisted.logger import formatEvent, globalLogPublisher
+
+from components.node import TaxiNode
+from taxi_core.config import Settings
+from taxi_core.migrate import migrate
+
+BACKEND_READY = "backend ready"  # what components.backend, and the stub, log once registered
+START_TIMEOUT = 90
+ROUTER_WORKER = "crossbar.worker.router"
+STUB_COMMAND = [sys.executable, "-m", "components.bench.stub"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _alive(processes) -> list[psutil.Process]:
+    return [p for p in processes if p is not None and p.is_running()]
+
+
+def router_worker_of(controller: psutil.Process) -> psutil.Process | None:
+    for child in controller.children(recursive=True):
+        if any(ROUTER_WORKER in part for part in child.cmdline()):
+            return child
+    return None
+
+
+class LocalNode:
+    """`taxi run`'s node (components.node.TaxiNode) on a free port, in this process's reactor.
+
+    Its children's output goes to `log_path`; it is ready when the backend (or the stub, which
+    logs the same line) has registered and the public port is open.
+    """
+
+    def __init__(self, reactor, *, database_url: str, log_path: Path, floor: bool):
+        self._reactor = reactor
+        self.floor = floor
+        self.database_url = database_url
+        self.port = free_port()
+        self.url = f"ws://127.0.0.1:{self.port}/ws"
+        self.log_path = log_path
+        self._log = open(log_path, "a", encoding="utf-8")
+        self._ready_lines = 0
+        self._node: TaxiNode | None = None
+
+    def _observe(self, event) -> None:
+        if "tag" in event and "line" in event:
+            line = f"[{event['tag']}] {event['line']}"
+            self._ready_lines += BACKEND_READY in event["line"] and event["tag"].startswith("backend")
+        else:
+            line = formatEvent(event)
+        self._log.write(line + "\n")
+
+    async def start(self) -> None:
+        if not self.floor:
+            migrate(self.database_url)
+        settings = Settings.from_environ(database_url=self.database_url, port=self.port)
+        globalLogPublisher.addObserver(self._observe)
+        self._node = TaxiNode(self._reactor, settings, backend_command=STUB_COMMAND if self.floor else None)
+        self._node.startService()
+        deadline = time.monotonic() + START_TIMEOUT
+        while not (self._ready_lines and port_open(self.port)):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the node did not start within {START_TIMEOUT}s; see {self.log_path}")
+            await task.deferLater(self._reactor, 0.1, lambda: None)
+
+    def processes(self) -> dict[str, list[psutil.Process]]:
+        protocols = self._node.monitor.protocols
+
+        def process(name):
+            protocol = protocols.get(name)
+            return psutil.Process(protocol.transport.pid) if protocol and protocol.transport.pid else None
+
+        controller = process("router")
+        backends = [process(name) for name in protocols if name.startswith("backend")]
+        return {
+            "router": _alive([router_worker_of(controller) if controller else None]),
+            "controller": _alive([controller]),
+            "backend": _alive(backends),
+        }
+
+    async def stop(self) -> None:
+        if self._node is not None:
+            await self._node.stopService()
+            shutil.rmtree(self._node.node_dir, ignore_errors=True)
+        globalLogPublisher.removeObserver(self._observe)
+        self._log.close()
+
+
+class RemoteNode:
+    """A node someone else runs (`--url`): its processes are found from the port, if they are local."""
+
+    floor = False
+
+    def __init__(self, url: str):
+        self.url = url
+        self.database_url = "(the running node's)"
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    def processes(self) -> dict[str, list[psutil.Process]]:
+        port = urlparse(self.url).port or 80
+        try:
+            listening = [
+                c.pid for c in psutil.net_connections(kind="tcp")
+                if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid
+            ]  # fmt: skip
+        except psutil.AccessDenied:
+            listening = []
+        if not listening:
+            return {"router": [], "controller": [], "backend": []}
+        worker = psutil.Process(listening[0])
+        controller = worker.parent()
+        supervisor = controller.parent() if controller else None
+        siblings = supervisor.children() if supervisor else []
+        backends = [p for p in siblings if any("components.backend" in part for part in p.cmdline())]
+        return {"router": [worker], "controller": _alive([controller]), "backend": backends}

@@ -1,0 +1,194 @@
+"""The floor's backend: the same procedures and taxi.auth.* on the same backend transport, from memory.
+
+It is taxi's own backend with the database taken out: the same BackendConnection, the same
+Authenticator and TripProcedures (so the same registrations, argument checks, events,
+publish options and authorizer answers, cache flags included), over a service that keeps
+users and trips in dicts and shapes them with taxi_core.views, so every payload has the
+size taxi's would. What the benchmark measures against it is what the router, the
+transports and the clients cost on their own. Benchmark-only: passwords are kept in clear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import uuid
+from dataclasses import dataclass
+
+from twisted.application.service import MultiService
+from twisted.internet import task
+from twisted.internet.defer import Deferred, maybeDeferred
+
+from components.auth import Authenticator
+from components.backend import BackendConnection
+from components.logs import start_logging
+from components.trips import TripProcedures
+from taxi_core.config import Settings
+from taxi_core.domain import (
+    CANCELABLE_STATUSES,
+    FINAL_STATUSES,
+    AuthenticationFailed,
+    Role,
+    TripNotFound,
+    TripStatus,
+    UsernameTaken,
+    explain_refused_cancel,
+    explain_refused_driver_step,
+    may_view,
+    required_status_for,
+)
+from taxi_core.services import RequestOutcome, utc_now
+from taxi_core.views import trip_view, user_view
+
+
+@dataclass
+class MemoryUser:
+    id: int
+    username: str
+    first_name: str
+    last_name: str
+    role: str
+    password: str
+
+
+@dataclass
+class MemoryTrip:
+    id: int
+    nk: str
+    created: dt.datetime
+    updated: dt.datetime
+    pick_up_address: str
+    drop_off_address: str
+    status: str
+    request_id: str | None
+    rider: MemoryUser
+    driver: MemoryUser | None = None
+
+
+class MemoryService:
+    """TaxiService's use cases over dicts: same arguments, same answers, same domain errors."""
+
+    def __init__(self, clock=utc_now):
+        self._clock = clock
+        self._users: dict[str, MemoryUser] = {}
+        self._trips: dict[str, MemoryTrip] = {}
+        self._requests: dict[tuple[int, str], MemoryTrip] = {}
+        self._ids = itertools.count(1)
+
+    def signup(self, *, username, password, role, first_name="", last_name=""):
+        if username in self._users:
+            raise UsernameTaken(f"the username {username!r} is taken")
+        user = MemoryUser(next(self._ids), username, first_name, last_name, Role(role).value, password)
+        self._users[username] = user
+        return user_view(user)
+
+    def authenticate(self, *, username, password):
+        user = self._users.get(username)
+        if user is None or user.password != password:
+            raise AuthenticationFailed("wrong username or password")
+        return user_view(user)
+
+    def request_trip(self, *, rider, pick_up_address, drop_off_address, request_id=None):
+        rider_user = self._users[rider]
+        earlier = self._requests.get((rider_user.id, request_id))
+        if earlier is not None:
+            return RequestOutcome(trip_view(earlier), created=False)
+        now = self._clock()
+        trip = MemoryTrip(
+            next(self._ids), uuid.uuid4().hex, now, now, pick_up_address, drop_off_address,
+            TripStatus.REQUESTED.value, request_id, rider_user,
+        )  # fmt: skip
+        self._trips[trip.nk] = trip
+        if request_id is not None:
+            self._requests[(rider_user.id, request_id)] = trip
+        return RequestOutcome(trip_view(trip), created=True)
+
+    def update_trip(self, *, driver, nk, status):
+        target = TripStatus(status)
+        driver_user = self._users[driver]
+        trip = self._trip(nk)
+        owner_ok = trip.driver is None if target is TripStatus.STARTED else trip.driver is driver_user
+        if not (owner_ok and trip.status == required_status_for(target).value):
+            raise explain_refused_driver_step(
+                status=TripStatus(trip.status),
+                driver_id=trip.driver.id if trip.driver else None,
+                caller_id=driver_user.id,
+                target=target,
+            )
+        trip.status, trip.updated = target.value, self._clock()
+        if target is TripStatus.STARTED:
+            trip.driver = driver_user
+        return trip_view(trip)
+
+    def cancel_trip(self, *, rider, nk):
+        trip = self._trip(nk)
+        if trip.rider.username != rider:
+            raise TripNotFound("no such trip")
+        if TripStatus(trip.status) not in CANCELABLE_STATUSES:
+            raise explain_refused_cancel(status=TripStatus(trip.status))
+        trip.status, trip.updated = TripStatus.CANCELED.value, self._clock()
+        return trip_view(trip)
+
+    def get_trip(self, *, user, nk):
+        viewer, trip = self._users[user], self._trip(nk)
+        driver_id = trip.driver.id if trip.driver else None
+        if not may_view(
+            status=TripStatus(trip.status), rider_id=trip.rider.id, driver_id=driver_id,
+            viewer_id=viewer.id, viewer_role=Role(viewer.role),
+        ):  # fmt: skip
+            raise TripNotFound("no such trip")
+        return trip_view(trip)
+
+    def list_trips(self, *, user, active=False):
+        viewer = self._users[user]
+        final = {s.value for s in FINAL_STATUSES}
+        mine = [t for t in self._trips.values() if viewer in (t.rider, t.driver) and not (active and t.status in final)]
+        return [trip_view(t) for t in sorted(mine, key=lambda t: (t.created, t.id), reverse=True)]
+
+    def available_trips(self):
+        waiting = [t for t in self._trips.values() if t.status == TripStatus.REQUESTED.value]
+        return [trip_view(t) for t in sorted(waiting, key=lambda t: (t.created, t.id))]
+
+    def may_follow_trip(self, *, user, nk):
+        follower, trip = self._users.get(user), self._trips.get(nk)
+        return follower is not None and trip is not None and follower in (trip.rider, trip.driver)
+
+    def _trip(self, nk) -> MemoryTrip:
+        try:
+            return self._trips[nk]
+        except KeyError:
+            raise TripNotFound("no such trip") from None
+
+
+class InlinePool:
+    """DBPool's interface, but the work runs at once on the reactor thread: there is no I/O to wait for."""
+
+    def run(self, fn, *args, **kwargs) -> Deferred:
+        return maybeDeferred(fn, *args, **kwargs)
+
+
+def make_stub_backend(reactor, settings: Settings) -> MultiService:
+    service, pool = MemoryService(), InlinePool()
+    backend = MultiService()
+    BackendConnection(reactor, settings, [Authenticator(service, pool), TripProcedures(service, pool)]).setServiceParent(
+        backend
+    )
+    return backend
+
+
+def main() -> None:
+    start_logging(timestamps=False)
+    settings = Settings.from_environ(os.environ)
+
+    def run(reactor):
+        backend = make_stub_backend(reactor, settings)
+        backend.startService()
+        reactor.addSystemEventTrigger("before", "shutdown", backend.stopService)
+        return Deferred()
+
+    task.react(run)
+
+
+if __name__ == "__main__":
+    main()
