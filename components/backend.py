@@ -21,8 +21,11 @@ from .trips import TripProcedures
 
 REALM = "taxi"
 BACKEND_AUTHID = "backend"
-# Reconnect soon after the router comes back, but do not hammer one that stays away.
-MAX_RETRY_DELAY = 5
+# Reconnect soon after the router comes back: until the backend has registered again no
+# client can even log in (the authenticator is ours), so every second here is a second of
+# outage (tests/faults/test_router_restarted.py). A try a second over a local socket
+# costs nothing, so that is as far as the back-off goes.
+MAX_RETRY_DELAY = 1
 
 log = Logger()
 
