@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autobahn.twisted.component import Component
+from autobahn.twisted.wamp import Session
 from autobahn.wamp.exception import ApplicationError
 from twisted.internet import defer, reactor
 from twisted.python.failure import Failure
@@ -123,6 +124,20 @@ def within(d: defer.Deferred, seconds: float) -> defer.Deferred:
     return result
 
 
+class _Session(Session):
+    def onLeave(self, details):
+        # A Component's session skips ApplicationSession.onLeave, which is what fails the
+        # calls still waiting for an answer: without this, a call in flight when the
+        # connection drops would wait forever (here: until CALL_TIMEOUT) instead of
+        # failing at once with the reason (wamp.close.transport_lost).
+        self._errback_outstanding_requests(ApplicationError(details.reason, details.message))
+        return super().onLeave(details)
+
+
+class _Component(Component):
+    session_factory = _Session
+
+
 class Peer:
     """One user's connection, which comes back by itself: Autobahn's Component reconnects
     with a growing delay up to MAX_RETRY_DELAY and logs in again."""
@@ -142,7 +157,7 @@ class Peer:
             "retry_delay_growth": 1.5,
             "max_retry_delay": MAX_RETRY_DELAY,
         }
-        self.component = Component(
+        self.component = _Component(
             transports=[transport], realm=REALM, authentication={"ticket": {"authid": self.name, "ticket": password}}
         )
         self.component.on_join(self._on_join)

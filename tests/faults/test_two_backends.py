@@ -49,7 +49,9 @@ async def test_with_two_backends_the_survivor_serves_on_and_no_trip_is_lost(
     victim.kill()
     killed_at = time.monotonic()
     restarted = []
-    watch = task.LoopingCall(lambda: restarted or node.log_count(BACKEND_READY) < 3 or restarted.append(time.monotonic()))
+    watch = task.LoopingCall(
+        lambda: restarted or node.log_count(BACKEND_READY) < 3 or restarted.append(time.monotonic())
+    )
     watch.start(0.1)
     await running
     alone_until = restarted[0] if restarted else time.monotonic()
