@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 SWEEP_DRIVERS = (10, 100, 1000)
-DEFAULTS = {"drivers": 100, "riders": 10, "trips": 20, "warmup": 1, "rounds": 4}
+DEFAULTS = {"drivers": 100, "riders": 10, "trips": 32, "warmup": 1, "rounds": 4}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

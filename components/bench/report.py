@@ -19,6 +19,7 @@ THROUGHPUT_TARGET = {"sqlite": 0.7, "postgresql": 0.6}
 P99_TARGET = 1.5
 IDLE_DRIVER_KB_TARGET = 40
 MANY_DRIVERS = 1000
+TABLE_PROCESSES = ("router", "backend", "bench")  # the JSON also has the router's controller
 
 
 def figures(workload: Workload, duration: float, resources: dict, idle_driver_kb: float) -> dict:
@@ -26,6 +27,7 @@ def figures(workload: Workload, duration: float, resources: dict, idle_driver_kb
     traces = list(workload.traces.values())
     done = [t for t in traces if t.completed.called and t.rider_alerted_at]
     everyone = [t for t in done if t.requested_alerts == workload.n_drivers]
+    cpu_seconds = resources.pop("cpu_seconds", {})
     return {
         "completed_trips": len(done),
         "duration_s": duration,
@@ -35,6 +37,10 @@ def figures(workload: Workload, duration: float, resources: dict, idle_driver_kb
         "rider_alert_ms": latency_summary([t.rider_alerted_at - t.accept_at for t in done]),
         "alerts": {"delivered": workload.alerts_delivered(), "expected": workload.alerts_expected()},
         "idle_driver_session_kb": idle_driver_kb,
+        # CPU per trip is the steadiest figure on a shared machine: it does not count waiting.
+        "cpu_ms_per_trip": {
+            name: 1000 * seconds / len(done) if done else math.nan for name, seconds in cpu_seconds.items()
+        },
         **resources,
         "errors": [repr(e) for e in workload.errors],
     }
@@ -49,7 +55,7 @@ def ratios(floor: dict, taxi: dict) -> dict:
     for name in LATENCIES:
         for q in PERCENTILES:
             out[f"{name}.{q}"] = _ratio(taxi[name][q], floor[name][q])
-    for group in ("cpu_percent", "rss_mb"):
+    for group in ("cpu_percent", "cpu_ms_per_trip", "rss_mb"):
         for process, value in taxi.get(group, {}).items():
             out[f"{group}.{process}"] = _ratio(value, floor.get(group, {}).get(process, math.nan))
     out["idle_driver_session_kb"] = _ratio(taxi["idle_driver_session_kb"], floor["idle_driver_session_kb"])
@@ -93,9 +99,9 @@ def table(point: dict) -> str:
     for name, label in LATENCIES.items():
         for q in PERCENTILES:
             row(f"{label} {q} ms" if q == "p50" else f"{'':>31} {q} ms", f"{name}.{q}", floor[name][q], taxi[name][q])
-    for group, unit in (("cpu_percent", "CPU %"), ("rss_mb", "RSS MB (peak)")):
-        for process in taxi.get(group, {}):
-            row(f"{process} {unit}", f"{group}.{process}", floor.get(group, {}).get(process), taxi[group][process])
+    for group, unit in (("cpu_percent", "CPU %"), ("cpu_ms_per_trip", "CPU ms per trip"), ("rss_mb", "RSS MB (peak)")):
+        for process in TABLE_PROCESSES:
+            row(f"{process} {unit}", f"{group}.{process}", floor.get(group, {}).get(process), taxi.get(group, {}).get(process))
     row("router KB per idle driver session", "idle_driver_session_kb",
         floor["idle_driver_session_kb"], taxi["idle_driver_session_kb"])  # fmt: skip
     rows.append(("driver alerts delivered", *(f"{r['alerts']['delivered']}/{r['alerts']['expected']}"

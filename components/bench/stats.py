@@ -79,6 +79,7 @@ class ResourceSampler:
 
     def result(self) -> dict:
         return {
+            "cpu_seconds": dict(self._cpu),
             "cpu_percent": {name: 100 * cpu / self._wall if self._wall else math.nan for name, cpu in self._cpu.items()},
             "rss_mb": {name: peak / 2**20 for name, peak in self._peak.items()},
         }
