@@ -1,0 +1,191 @@
+"""Every procedure against what a careless or hostile client might send.
+
+Each case starts from a valid call, spoils one thing, and must be answered with
+taxi.error.invalid_argument — whose text gives nothing away — while the database stays
+exactly as it was, as seen through the contract and in the tables themselves.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+import pytest_twisted
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
+
+from taxi_core.db import engine_url
+
+from .conftest import PASSWORD, Users, unique_name
+from .wamp import Client, error_of
+
+pytestmark = pytest.mark.e2e
+
+INVALID = "taxi.error.invalid_argument"
+LEAKS = ("SELECT", "INSERT", "UPDATE trips", "Traceback", "sqlalchemy", "psycopg", "sqlite3", 'File "')
+MISSING = object()
+WRONG_TYPES = {"int": 1, "list": ["A"], "dict": {"a": "A"}, "None": None, "bool": True}
+NK = "0123456789abcdef" * 2
+MALFORMED_NKS = {"short": NK[:31], "long": NK + "0", "upper_case": NK.upper(), "not_hex": "g" * 32,
+                 "uuid_with_dashes": "01234567-89ab-cdef-0123-456789abcdef", "sql": "x' OR '1'='1"}  # fmt: skip
+
+
+@dataclass
+class Case:
+    procedure: str
+    label: str
+    changes: dict = field(default_factory=dict)  # argument -> new value (or MISSING)
+    positional: bool = False  # send the valid arguments' values by position instead
+
+    def __str__(self):
+        return f"{self.procedure}-{self.label}"
+
+
+def text_cases(procedure, name, *, empty=True, blank=True, too_long=None):
+    yield from (Case(procedure, f"{name}_{label}", {name: value}) for label, value in WRONG_TYPES.items())
+    if empty:
+        yield Case(procedure, f"{name}_empty", {name: ""})
+    if blank:
+        yield Case(procedure, f"{name}_whitespace_only", {name: " \t "})
+    if too_long:
+        yield Case(procedure, f"{name}_too_long", {name: "x" * too_long})
+
+
+def nk_cases(procedure):
+    yield Case(procedure, "nk_missing", {"nk": MISSING})
+    yield from text_cases(procedure, "nk")
+    yield from (Case(procedure, f"nk_{label}", {"nk": nk}) for label, nk in MALFORMED_NKS.items())
+
+
+def common_cases(procedure, extra):
+    yield Case(procedure, "extra_argument", extra)
+    yield Case(procedure, "positional_arguments", positional=True)
+
+
+CASES = [
+    *common_cases("user.signup", {"email": "a@example.com"}),
+    *(Case("user.signup", f"{name}_missing", {name: MISSING}) for name in ("username", "password", "role")),
+    *text_cases("user.signup", "username", too_long=151),
+    *text_cases("user.signup", "password", blank=False, too_long=257),  # spaces are a password's own
+    Case("user.signup", "password_too_short", {"password": "1234567"}),
+    *text_cases("user.signup", "role"),
+    *(Case("user.signup", f"role_{role}", {"role": role}) for role in ("admin", "backend", "trusted", "anonymous")),
+    *text_cases("user.signup", "first_name", empty=False, blank=False, too_long=1000),
+    *text_cases("user.signup", "last_name", empty=False, blank=False, too_long=1000),
+    *common_cases("trip.request", {"rider": "someone_else"}),
+    Case("trip.request", "status_given", {"status": "COMPLETED"}),
+    *(Case("trip.request", f"{name}_missing", {name: MISSING}) for name in ("pick_up_address", "drop_off_address")),
+    *text_cases("trip.request", "pick_up_address", too_long=256),
+    *text_cases("trip.request", "drop_off_address", too_long=256),
+    Case("trip.request", "pick_up_address_with_nul", {"pick_up_address": "A\x00B"}),
+    *text_cases("trip.request", "request_id", blank=False, too_long=65),
+    *common_cases("trip.update", {"driver": "someone_else"}),
+    *nk_cases("trip.update"),
+    Case("trip.update", "status_missing", {"status": MISSING}),
+    *text_cases("trip.update", "status"),
+    *(Case("trip.update", f"status_{s}", {"status": s}) for s in ("ACCEPTED", "started", "DONE", "CANCELLED")),
+    *common_cases("trip.cancel", {"reason": "changed my mind"}),
+    *nk_cases("trip.cancel"),
+    *common_cases("trip.get", {"full": True}),
+    *nk_cases("trip.get"),
+    *common_cases("trip.list", {"status": "REQUESTED"}),
+    *(Case("trip.list", f"active_{label}", {"active": v}) for label, v in
+      {"1": 1, "0": 0, "yes": "yes", "true_string": "true", "None": None, "list": [True], "dict": {}}.items()),  # fmt: skip
+    *common_cases("trip.available", {"active": True}),
+]
+CALLER = {"user.signup": "anonymous", "trip.request": "rider", "trip.update": "other_driver",
+          "trip.cancel": "rider", "trip.get": "rider", "trip.list": "rider", "trip.available": "driver"}  # fmt: skip
+
+
+@dataclass
+class World:
+    anonymous: Client
+    rider: Client
+    driver: Client  # drives the rider's accepted trip
+    other_driver: Client
+    requested: dict
+    accepted: dict
+    database: Engine  # the node's own database, opened beside it
+    at_start: dict | None = None
+
+    def valid(self, procedure: str, trip: dict) -> dict:
+        """Arguments that make a good call of `procedure` (on `trip` where it takes one)."""
+        if procedure == "user.signup":
+            return {"username": unique_name("bad"), "password": PASSWORD, "role": "rider", "first_name": "F", "last_name": "L"}
+        if procedure == "trip.request":
+            return {"pick_up_address": "A", "drop_off_address": "B", "request_id": unique_name("r")}
+        if procedure == "trip.update":
+            return {"nk": trip["nk"], "status": "STARTED"}
+        if procedure in ("trip.cancel", "trip.get"):
+            return {"nk": trip["nk"]}
+        return {"active": True} if procedure == "trip.list" else {}
+
+    async def state(self) -> dict:
+        """All that a bad call could have changed: the contract's views and the rows behind them."""
+        views = {
+            "rider_trips": await self.rider.call("trip.list"),
+            "driver_trips": await self.driver.call("trip.list"),
+            "available": await self.other_driver.call("trip.available"),
+            "requested": await self.rider.call("trip.get", nk=self.requested["nk"]),
+            "accepted": await self.rider.call("trip.get", nk=self.accepted["nk"]),
+        }
+        with self.database.connect() as connection:
+            users = connection.execute(text("SELECT id, username, role FROM users ORDER BY id")).all()
+            trips = connection.execute(
+                text("SELECT id, nk, status, rider_id, driver_id, request_id, updated FROM trips ORDER BY id")
+            ).all()
+        return {**views, "users": users, "trips": trips}
+
+
+@pytest_twisted.async_yield_fixture(scope="module")
+async def world(node):
+    users = Users(node)
+    (rider, _), = await users.crowd("rider", 1)  # fmt: skip
+    (driver, _), (other_driver, _) = await users.crowd("driver", 2)
+    requested = await rider.call("trip.request", pick_up_address="A", drop_off_address="B")
+    accepted = await rider.call("trip.request", pick_up_address="C", drop_off_address="D")
+    accepted = await driver.call("trip.update", nk=accepted["nk"], status="STARTED")
+    database = create_engine(engine_url(node.database_url), poolclass=NullPool)
+    world = World(await users.anonymous(), rider, driver, other_driver, requested, accepted, database)
+    world.at_start = await world.state()
+    yield world
+    users.close()
+    database.dispose()
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+@pytest_twisted.ensureDeferred
+async def test_bad_input_is_an_invalid_argument_that_changes_nothing(world, case):
+    kwargs = {**world.valid(case.procedure, world.requested), **case.changes}
+    kwargs = {name: value for name, value in kwargs.items() if value is not MISSING}
+    args, kwargs = (tuple(kwargs.values()) or ("x",), {}) if case.positional else ((), kwargs)
+    before = await world.state()
+
+    error = await error_of(getattr(world, CALLER[case.procedure]).call(case.procedure, *args, **kwargs))
+
+    assert error.error == INVALID, error
+    message = " ".join(map(str, (*error.args, error.kwargs)))
+    assert not [leak for leak in LEAKS if leak in message], message
+    assert await world.state() == before
+
+
+@pytest.mark.parametrize("procedure", ["trip.update", "trip.cancel", "trip.get"])
+@pytest_twisted.ensureDeferred
+async def test_a_well_formed_key_of_no_trip_is_not_found_and_changes_nothing(world, procedure):
+    before = await world.state()
+    kwargs = world.valid(procedure, {"nk": NK})
+    error = await error_of(getattr(world, CALLER[procedure]).call(procedure, **kwargs))
+    assert (error.error, error.args) == ("taxi.error.not_found", ("no such trip",))
+    assert await world.state() == before
+
+
+@pytest_twisted.ensureDeferred
+async def test_after_all_the_bad_input_the_database_is_as_it_was_and_good_calls_still_work(world):
+    assert await world.state() == world.at_start
+    trip = await world.rider.call("trip.request", **world.valid("trip.request", None))
+    assert trip["status"] == "REQUESTED"
+    assert trip["nk"] in [t["nk"] for t in await world.other_driver.call("trip.available")]
+    assert (await world.other_driver.call("trip.update", **world.valid("trip.update", trip)))["status"] == "STARTED"
+    assert (await world.rider.call("trip.cancel", **world.valid("trip.cancel", trip)))["status"] == "CANCELED"
+    assert (await world.rider.call("trip.get", **world.valid("trip.get", trip)))["status"] == "CANCELED"
+    assert await world.rider.call("trip.list", **world.valid("trip.list", trip)) == [world.accepted, world.requested]
+    user = await world.anonymous.call("user.signup", **world.valid("user.signup", trip))
+    assert (user["role"], user["first_name"], user["last_name"]) == ("rider", "F", "L")
