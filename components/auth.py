@@ -91,7 +91,9 @@ class Authenticator:
         if uri in rights.get(action, ()):
             # Exact URIs only: a prefix or wildcard subscription could reach other topics.
             allowed = action != "subscribe" or (options or {}).get("match", "exact") == "exact"
-            return succeed({"allow": allowed, "disclose": allowed, "cache": allowed})
+            # A subscribe answer is never cached: the cache key leaves out the match policy,
+            # so a cached exact "allow" would also let in a later prefix subscription.
+            return succeed({"allow": allowed, "disclose": allowed, "cache": allowed and action == "call"})
         trip = TRIP_TOPIC.fullmatch(uri)
         if action == "subscribe" and trip and (options or {}).get("match", "exact") == "exact":
             d = self._pool.run(self._service.may_follow_trip, user=session.get("authid"), nk=trip["nk"])
