@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 from importlib.resources import files
@@ -94,3 +95,5 @@ class TaxiNode(MultiService):
             if not self.monitor.protocols:
                 break
             yield task.deferLater(self._reactor, 0.1, lambda: None)
+        # The directory held this run's node keys and socket; the next run makes its own.
+        shutil.rmtree(self.node_dir, ignore_errors=True)
