@@ -3,16 +3,14 @@ size (fast in CI, big with --long), and the figures each test prints and the run
 
 from __future__ import annotations
 
-import secrets
 from contextlib import ExitStack
 
 import pytest
 from twisted.internet import defer
 
 from e2e.node import RunningNode
-from e2e.wamp import connect
 
-from .harness import PASSWORD, Peer
+from .harness import Peer, signup
 from .separate import SeparateNode
 
 FIGURES = pytest.StashKey[list]()
@@ -65,15 +63,6 @@ def start_node(new_database, tmp_path):
             return node
 
         yield start
-
-
-async def signup(port: int, role: str) -> dict:
-    anonymous = await connect(port)
-    try:
-        name = f"{role}_{secrets.token_hex(4)}"
-        return await anonymous.call("user.signup", username=name, password=PASSWORD, role=role)
-    finally:
-        anonymous.leave()
 
 
 class Crowd:

@@ -23,6 +23,8 @@ from autobahn.wamp.exception import ApplicationError
 from twisted.internet import defer, reactor
 from twisted.python.failure import Failure
 
+from e2e.wamp import connect
+
 REALM = "taxi"
 PASSWORD = "correct horse battery"
 CALL_TIMEOUT = 10  # an answer later than this is an unknown outcome
@@ -238,6 +240,16 @@ async def perform(history: History, peer: Peer, kind: str, key: str, procedure: 
             return op
         await sleep(backoff)
         backoff = min(backoff * 2, 1.0)
+
+
+async def signup(port: int, role: str) -> dict:
+    """A new user, made through user.signup like any other."""
+    anonymous = await connect(port)
+    try:
+        name = f"{role}_{secrets.token_hex(4)}"
+        return await anonymous.call("user.signup", username=name, password=PASSWORD, role=role)
+    finally:
+        anonymous.leave()
 
 
 def sleep(seconds: float) -> defer.Deferred:
