@@ -271,6 +271,7 @@ class TripLoad:
         self.completed = 0
         self._milestones: list[tuple[int, defer.Deferred]] = []
         self._run_id = secrets.token_hex(4)
+        self.seconds = 0.0  # how long the load took, once it is over
 
     def reached(self, fraction: float) -> defer.Deferred:
         """Fires once `fraction` of the trip requests have been answered for good."""
@@ -285,6 +286,13 @@ class TripLoad:
                 d.callback(self.completed)
 
     async def run(self) -> None:
+        started = time.monotonic()
+        try:
+            await self._run()
+        finally:
+            self.seconds = time.monotonic() - started
+
+    async def _run(self) -> None:
         shares = [self.requests // len(self.riders)] * len(self.riders)
         for i in range(self.requests % len(self.riders)):
             shares[i] += 1

@@ -33,15 +33,14 @@ async def test_killed_backend_comes_back_and_no_trip_is_lost_doubled_or_given_tw
     [backend] = node.backend_processes()
     backend.kill()  # SIGKILL: mid-transaction, mid-reply, no goodbye
     killed_at = time.monotonic()
-    started = time.monotonic()
     await running
     await resolve_unknowns(history, crowd.by_name())
     verdict = check(history, node.database_url)
     back = history.first_ok_after(killed_at)
     felt = history.errors_between(killed_at, back or float("inf"))
     figures(
-        f"{verdict.summary()}; errors seen after the kill {felt}; "
-        f"served again {back - killed_at:.1f} s after the kill" if back else "never served again"
+        f"{verdict.summary()}; load {load.seconds:.1f} s; errors seen after the kill {felt}; "
+        + (f"served again {back - killed_at:.1f} s after the kill" if back else "never served again")
     )
     assert node.log_count(BACKEND_READY) >= 2, "the backend was not restarted"
     assert felt, "the kill went unnoticed: the load must have been over already"

@@ -85,7 +85,7 @@ async def test_postgres_restart_mid_load_half_writes_nothing_and_taxi_recovers_b
     served = history.first_ok_after(stopped_at)
     recovery = served - starting_at if served else None
     figures(
-        f"{verdict.summary()}; PostgreSQL down {starting_at - stopped_at:.1f} s (+ {stopped_at - down_at:.1f} s "
+        f"{verdict.summary()}; load {load.seconds:.1f} s; PostgreSQL down {starting_at - stopped_at:.1f} s (+ {stopped_at - down_at:.1f} s "
         f"to stop, {started_at - starting_at:.1f} s to start), errors meanwhile {during}; "
         + (f"taxi served again {recovery:.1f} s after the start was issued" if served else "taxi never served again")
     )

@@ -87,7 +87,7 @@ async def test_router_restart_mid_load_everyone_reconnects_and_no_trip_is_lost(s
     verdict = check(history, node.database_url)
     felt = history.errors_between(killed_at, max(recovery.at.values()))
     figures(
-        f"{verdict.summary()}; errors seen {felt}; recovery, in s after the kill: {recovery.seconds()} "
+        f"{verdict.summary()}; load {load.seconds:.1f} s; errors seen {felt}; recovery, in s after the kill: {recovery.seconds()} "
         f"(clients' max_retry_delay {MAX_RETRY_DELAY} s)"
     )
     # The orphaned router worker exits by itself when it loses its node (Crossbar's worker

@@ -66,7 +66,7 @@ async def test_with_two_backends_the_survivor_serves_on_and_no_trip_is_lost(
     served_alone = sum(killed_at <= op.invoked and op.completed <= alone_until for op in history.attempts("ok"))
     felt = history.errors_between(killed_at, alone_until)
     figures(
-        f"{topology}: backend CPU seconds before the kill {spread}; {verdict.summary()}; "
+        f"backend CPU seconds before the kill {spread}; {verdict.summary()}; load {load.seconds:.1f} s; "
         f"errors seen after the kill {felt}; {served_alone} calls served by the survivor alone"
         + (f" (the killed one was back after {restarted[0] - killed_at:.1f} s)" if restarted else "")
     )
