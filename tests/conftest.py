@@ -143,5 +143,41 @@ def service(database, clock, password_hasher) -> TaxiService:
 
 def pytest_addoption(parser):
     parser.addoption(
-        "--long", action="store_true", help="run the fault tests (tests/faults) with their big counts (>= 1000 trips)"
+        "--long",
+        action="store_true",
+        help="run the tests that take a count (races, fuzzing, the model test, tests/faults) with their big counts",
     )
+
+
+@pytest.fixture
+def long_run(request) -> bool:
+    """Whether --long was given: CI runs the fast variants, --long the big counts."""
+    return request.config.getoption("--long")
+
+
+FIGURES = pytest.StashKey[list]()
+
+
+@pytest.fixture
+def figure(request):
+    """figure(text): print a test's figure (its count, its histogram) now and in the run's summary.
+
+    tests/faults has its own `figures`, summarised under "fault figures"; this one is everyone else's.
+    """
+    collected = request.config.stash.setdefault(FIGURES, [])
+
+    def record(text: str) -> None:
+        line = f"{request.node.name}: {text}"
+        print(f"\nFIGURE {line}", flush=True)
+        collected.append(line)
+        request.node.user_properties.append(("figure", text))
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    lines = config.stash.get(FIGURES, [])
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(line)
