@@ -160,10 +160,7 @@ FIGURES = pytest.StashKey[list]()
 
 @pytest.fixture
 def figure(request):
-    """figure(text): print a test's figure (its count, its histogram) now and in the run's summary.
-
-    tests/faults has its own `figures`, summarised under "fault figures"; this one is everyone else's.
-    """
+    """figure(text): print a test's figure (its count, its histogram) now and in the run's summary."""
     collected = request.config.stash.setdefault(FIGURES, [])
 
     def record(text: str) -> None:

@@ -1,5 +1,5 @@
-"""Fixtures of the fault tests: nodes to break, a crowd of reconnecting clients, the load's
-size (fast in CI, big with --long), and the figures each test prints and the run summarises."""
+"""Fixtures of the fault tests: nodes to break, a crowd of reconnecting clients, and the load's
+size (fast in CI, big with --long; `long_run` and `figure` come from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -13,40 +13,11 @@ from e2e.node import RunningNode
 from .harness import Peer, signup
 from .separate import SeparateNode
 
-FIGURES = pytest.StashKey[list]()
-
-
-@pytest.fixture
-def long_run(request) -> bool:
-    return request.config.getoption("--long")
-
 
 @pytest.fixture
 def trips(long_run) -> int:
     """Trip requests in a load (each raced for by two drivers: three operations a trip)."""
     return 1000 if long_run else 150
-
-
-@pytest.fixture
-def figures(request):
-    """figures(name, text): print a test's figure now, and again in the run's summary."""
-    collected = request.config.stash.setdefault(FIGURES, [])
-
-    def record(text: str) -> None:
-        line = f"{request.node.name}: {text}"
-        print(f"\nFIGURE {line}", flush=True)
-        collected.append(line)
-        request.node.user_properties.append(("figure", text))
-
-    return record
-
-
-def pytest_terminal_summary(terminalreporter, config):
-    lines = config.stash.get(FIGURES, [])
-    if lines:
-        terminalreporter.section("fault figures")
-        for line in lines:
-            terminalreporter.write_line(line)
 
 
 @pytest.fixture

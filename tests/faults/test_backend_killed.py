@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 @pytest.mark.parametrize("database", BACKENDS)
 @pytest_twisted.ensureDeferred
 async def test_killed_backend_comes_back_and_no_trip_is_lost_doubled_or_given_twice(
-    database, start_node, crowd, trips, figures
+    database, start_node, crowd, trips, figure
 ):
     node = start_node(database)
     riders = await crowd.join(node.port, "rider", 8)
@@ -38,7 +38,7 @@ async def test_killed_backend_comes_back_and_no_trip_is_lost_doubled_or_given_tw
     verdict = check(history, node.database_url)
     back = history.first_ok_after(killed_at)
     felt = history.errors_between(killed_at, back or float("inf"))
-    figures(
+    figure(
         f"{verdict.summary()}; load {load.seconds:.1f} s; errors seen after the kill {felt}; "
         + (f"served again {back - killed_at:.1f} s after the kill" if back else "never served again")
     )

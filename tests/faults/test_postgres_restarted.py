@@ -59,7 +59,7 @@ def restartable_postgres():
 
 @pytest_twisted.ensureDeferred
 async def test_postgres_restart_mid_load_half_writes_nothing_and_taxi_recovers_by_itself(
-    restartable_postgres, start_node, crowd, trips, figures
+    restartable_postgres, start_node, crowd, trips, figure
 ):
     node = start_node("postgresql")
     [backend] = node.backend_processes()
@@ -84,7 +84,7 @@ async def test_postgres_restart_mid_load_half_writes_nothing_and_taxi_recovers_b
     # tells how soon taxi serves again, counted from the moment the start was issued.
     served = history.first_ok_after(stopped_at)
     recovery = served - starting_at if served else None
-    figures(
+    figure(
         f"{verdict.summary()}; load {load.seconds:.1f} s; PostgreSQL down {starting_at - stopped_at:.1f} s (+ {stopped_at - down_at:.1f} s "
         f"to stop, {started_at - starting_at:.1f} s to start), errors meanwhile {during}; "
         + (f"taxi served again {recovery:.1f} s after the start was issued" if served else "taxi never served again")

@@ -56,7 +56,7 @@ class Milestones:
 
 
 @pytest_twisted.ensureDeferred
-async def test_router_restart_mid_load_everyone_reconnects_and_no_trip_is_lost(start_node, crowd, trips, figures):
+async def test_router_restart_mid_load_everyone_reconnects_and_no_trip_is_lost(start_node, crowd, trips, figure):
     node = start_node("sqlite")
     riders = await crowd.join(node.port, "rider", 8)
     drivers = await crowd.join(node.port, "driver", 4)
@@ -86,7 +86,7 @@ async def test_router_restart_mid_load_everyone_reconnects_and_no_trip_is_lost(s
             await sleep(0.1)
     verdict = check(history, node.database_url)
     felt = history.errors_between(killed_at, max(recovery.at.values()))
-    figures(
+    figure(
         f"{verdict.summary()}; load {load.seconds:.1f} s; errors seen {felt}; recovery, in s after the kill: {recovery.seconds()} "
         f"(clients' max_retry_delay {MAX_RETRY_DELAY} s)"
     )

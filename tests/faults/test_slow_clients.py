@@ -71,7 +71,7 @@ async def login(port: int, role: str):
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_driver_that_stops_reading_delays_no_alert_and_dead_peers_are_dropped(start_node, trips, figures):
+async def test_a_driver_that_stops_reading_delays_no_alert_and_dead_peers_are_dropped(start_node, trips, figure):
     requests = min(4 * trips, 3000)  # enough events to fill the stalled driver's buffers
     node = start_node("sqlite")
     _, healthy = await login(node.port, "driver")
@@ -104,7 +104,7 @@ async def test_a_driver_that_stops_reading_delays_no_alert_and_dead_peers_are_dr
             if name not in dropped and client.closed_by_router():
                 dropped[name] = round(time.monotonic() - since, 1)
         await sleep(0.1)
-    figures(
+    figure(
         f"alert latency (call -> healthy driver's event, ms), {requests} requests by {RIDERS} riders: "
         f"alone {baseline}, beside a driver that stopped reading {with_stalled} "
         f"({requests} events of ~{len(ADDRESS) * 2 // 1024 + 1} KiB unread, {queued} bytes in the router's "
@@ -122,7 +122,7 @@ async def test_a_driver_that_stops_reading_delays_no_alert_and_dead_peers_are_dr
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_message_over_64_kib_closes_its_connection_and_one_under_is_answered(start_node, figures):
+async def test_a_message_over_64_kib_closes_its_connection_and_one_under_is_answered(start_node, figure):
     node = start_node("sqlite")
     rider = await signup(node.port, "rider")
     client = RawClient(node.port)
@@ -135,7 +135,7 @@ async def test_a_message_over_64_kib_closes_its_connection_and_one_under_is_answ
     under = await threads.deferToThread(call, 1, MAX_MESSAGE_SIZE - 1024)
     with pytest.raises(Closed) as over:
         await threads.deferToThread(call, 2, MAX_MESSAGE_SIZE)
-    figures(
+    figure(
         f"a {MAX_MESSAGE_SIZE - 1024}-character address: answered {under[4]}; "
         f"a message over {MAX_MESSAGE_SIZE} bytes: connection closed with code {over.value.code}"
     )

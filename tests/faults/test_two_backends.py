@@ -31,7 +31,7 @@ def cpu_seconds(process) -> float:
 @pytest.mark.parametrize("topology", TOPOLOGIES)
 @pytest_twisted.ensureDeferred
 async def test_with_two_backends_the_survivor_serves_on_and_no_trip_is_lost(
-    topology, start_node, crowd, trips, figures
+    topology, start_node, crowd, trips, figure
 ):
     separate = TOPOLOGIES[topology]
     node = start_node("postgresql", "--backends", "2", backends=2, separate=separate)
@@ -65,7 +65,7 @@ async def test_with_two_backends_the_survivor_serves_on_and_no_trip_is_lost(
     verdict = check(history, node.database_url)
     served_alone = sum(killed_at <= op.invoked and op.completed <= alone_until for op in history.attempts("ok"))
     felt = history.errors_between(killed_at, alone_until)
-    figures(
+    figure(
         f"backend CPU seconds before the kill {spread}; {verdict.summary()}; load {load.seconds:.1f} s; "
         f"errors seen after the kill {felt}; {served_alone} calls served by the survivor alone"
         + (f" (the killed one was back after {restarted[0] - killed_at:.1f} s)" if restarted else "")
