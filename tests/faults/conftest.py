@@ -10,7 +10,7 @@ from twisted.internet import defer
 
 from e2e.node import RunningNode
 
-from .harness import Peer, signup
+from .peer import Peer, signup
 from .separate import SeparateNode
 
 

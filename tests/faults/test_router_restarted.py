@@ -14,7 +14,8 @@ from twisted.internet import defer, task
 from e2e.node import BACKEND_READY, port_open
 
 from .check import check
-from .harness import MAX_RETRY_DELAY, History, TripLoad, resolve_unknowns, sleep
+from .harness import History, TripLoad, resolve_unknowns, sleep
+from .peer import MAX_RETRY_DELAY
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 

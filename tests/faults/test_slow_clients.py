@@ -14,7 +14,8 @@ from twisted.internet import defer, threads
 
 from e2e.wamp import connect
 
-from .harness import PASSWORD, signup, sleep
+from .harness import sleep
+from .peer import PASSWORD, signup
 from .rawws import Closed, RawClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]

@@ -11,12 +11,12 @@ import time
 
 import pytest
 import pytest_twisted
-from twisted.internet import defer, reactor, task
+from twisted.internet import defer, task
 
 from e2e.node import BACKEND_READY
 
 from .check import check
-from .harness import History, TripLoad, resolve_unknowns
+from .harness import History, TripLoad, resolve_unknowns, sleep
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -59,7 +59,7 @@ async def test_with_two_backends_the_survivor_serves_on_and_no_trip_is_lost(
         for _ in range(600):
             if restarted:
                 break
-            await task.deferLater(reactor, 0.1, lambda: None)
+            await sleep(0.1)
     watch.stop()
     await resolve_unknowns(history, crowd.by_name())
     verdict = check(history, node.database_url)
