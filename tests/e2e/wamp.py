@@ -2,19 +2,40 @@
 
 from __future__ import annotations
 
+import json
+
 from autobahn.twisted.wamp import ApplicationSession
 from autobahn.twisted.websocket import WampWebSocketClientFactory, WampWebSocketClientProtocol
 from autobahn.wamp import message
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.types import ComponentConfig, SubscribeOptions
-from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer
+from autobahn.wamp.serializer import CBORSerializer, JsonObjectSerializer, JsonSerializer, MsgPackSerializer
+from autobahn.wamp.serializer import _WAMPJsonEncoder
 from twisted.internet import defer, reactor, task
 from twisted.internet.endpoints import TCP4ClientEndpoint
 
 REALM = "taxi"
 EVENT_TIMEOUT = 10
 JOIN_TIMEOUT = 30
-SERIALIZERS = {"json": JsonSerializer, "msgpack": MsgPackSerializer, "cbor": CBORSerializer}
+
+
+class _AsciiJsonObjectSerializer(JsonObjectSerializer):
+    def serialize(self, obj) -> bytes:
+        # Autobahn's encoder for what JSON lacks (bytes as "\\0" + base64), without its ensure_ascii=False.
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=True, cls=_WAMPJsonEncoder).encode("ascii")
+
+
+class AsciiJsonSerializer(JsonSerializer):
+    """JSON as many other clients write it: every non-ASCII character escaped. Autobahn's own
+    JSON writes UTF-8, which cannot hold a lone surrogate; "\\ud800" as an escape it can, and the
+    router's JSON reader accepts it, so a hostile client can send one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._serializer = _AsciiJsonObjectSerializer()
+
+
+SERIALIZERS = {"json": JsonSerializer, "json-ascii": AsciiJsonSerializer, "msgpack": MsgPackSerializer, "cbor": CBORSerializer}
 
 
 class Client(ApplicationSession):
