@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from typing import Iterator
 
 from sqlalchemy import URL, Engine, create_engine, event
@@ -70,6 +71,13 @@ class Database:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Left to SQLite, the threads of this process that
+        # wait for the write lock poll for it in its busy handler, sleeping longer each time
+        # (up to 100 ms), and may sleep long after the lock is free; queued on a lock of
+        # our own, the next writer starts the moment the last one commits. The busy timeout
+        # still covers writers in other processes. Reentrant, so a nested write unit of work
+        # fails on the busy timeout as it always did, instead of waiting here forever.
+        self._writer = threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
 
     @classmethod
     def from_url(cls, url: str, pool_size: int = 8) -> "Database":
@@ -77,7 +85,7 @@ class Database:
 
     @contextmanager
     def unit_of_work(self, *, write: bool) -> Iterator[Session]:
-        with self._sessions.begin() as session:
+        with self._writer if write else nullcontext(), self._sessions.begin() as session:
             session.connection(execution_options={"taxi_write": write})
             yield session
 
