@@ -10,11 +10,12 @@ from typing import Callable, NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .db import Database
+from .followers import Followers
 from .domain import (
     CANCELABLE_STATUSES,
     FINAL_STATUSES,
@@ -28,7 +29,7 @@ from .domain import (
     may_view,
     required_status_for,
 )
-from .models import Trip, User
+from .models import Trip, UTCDateTime, User
 from .views import trip_view, user_view
 
 Clock = Callable[[], dt.datetime]
@@ -50,6 +51,7 @@ class TaxiService:
         self._hasher = hasher or PasswordHasher()
         # Unknown usernames are verified against this, so that they cost what a known one costs.
         self._decoy_hash = self._hasher.hash(secrets.token_hex(16))
+        self._followers = Followers()
 
     # --- users ---
 
@@ -94,10 +96,6 @@ class TaxiService:
         try:
             with self._db.unit_of_work(write=True) as session:
                 rider_user = _load_user(session, rider)
-                if request_id is not None:
-                    earlier = _find_request(session, rider_user.id, request_id)
-                    if earlier is not None:
-                        return RequestOutcome(trip_view(earlier), created=False)
                 now = self._clock()
                 trip = Trip(
                     nk=uuid.uuid4().hex,
@@ -111,41 +109,43 @@ class TaxiService:
                 )
                 session.add(trip)
                 session.flush()
-                return RequestOutcome(trip_view(trip), created=True)
+                outcome = RequestOutcome(trip_view(trip), created=True)
         except IntegrityError:
-            # A concurrent retry with the same request_id committed first: answer with its trip.
+            # The unique index on (rider, request_id) tells a retry, not a SELECT first: a
+            # retry finds the first attempt's trip, and nothing new is made, whether it came
+            # after the first attempt committed or raced it. The usual request pays nothing.
             if request_id is None:
                 raise
             with self._db.unit_of_work(write=False) as session:
                 earlier = _find_request(session, _load_user(session, rider).id, request_id)
                 return RequestOutcome(trip_view(earlier), created=False)
+        self._followers.remember(rider, outcome.trip["nk"])
+        return outcome
 
     def update_trip(self, *, driver: str, nk: str, status: str) -> dict:
         target = TripStatus(status)
+        required = required_status_for(target)
+        statement = _ACCEPT if target is TripStatus.STARTED else _DRIVER_STEP
         with self._db.unit_of_work(write=True) as session:
-            driver_user = _load_user(session, driver)
-            changes = {"status": target.value, "updated": self._clock()}
-            if target is TripStatus.STARTED:
-                changes["driver_id"] = driver_user.id  # the accept
-                owner = Trip.driver_id.is_(None)
-            else:
-                owner = Trip.driver_id == driver_user.id
-            won = _compare_and_set(session, nk, owner, {required_status_for(target)}, changes)
+            won = _compare_and_set(session, statement, nk, driver, {required}, target, self._clock())
             trip = _load_trip(session, nk)
             if not won:
                 raise explain_refused_driver_step(
-                    status=TripStatus(trip.status), driver_id=trip.driver_id, caller_id=driver_user.id, target=target
+                    status=TripStatus(trip.status),
+                    driver_id=trip.driver_id,
+                    caller_id=_load_user(session, driver).id,
+                    target=target,
                 )
-            return trip_view(trip)
+            view = trip_view(trip)
+        if target is TripStatus.STARTED:
+            self._followers.remember(driver, nk)
+        return view
 
     def cancel_trip(self, *, rider: str, nk: str) -> dict:
         with self._db.unit_of_work(write=True) as session:
-            rider_user = _load_user(session, rider)
-            owner = Trip.rider_id == rider_user.id
-            changes = {"status": TripStatus.CANCELED.value, "updated": self._clock()}
-            won = _compare_and_set(session, nk, owner, CANCELABLE_STATUSES, changes)
+            won = _compare_and_set(session, _CANCEL, nk, rider, CANCELABLE_STATUSES, TripStatus.CANCELED, self._clock())
             trip = _load_trip(session, nk)
-            if trip.rider_id != rider_user.id:
+            if trip.rider.username != rider:
                 raise TripNotFound("no such trip")
             if not won:
                 raise explain_refused_cancel(status=TripStatus(trip.status))
@@ -185,14 +185,44 @@ class TaxiService:
 
     def may_follow_trip(self, *, user: str, nk: str) -> bool:
         """Whether ``user`` may subscribe to the trip's events: its rider or its driver only."""
+        if self._followers.knows(user, nk):
+            return True
         with self._db.unit_of_work(write=False) as session:
-            follower = session.scalar(select(User.id).where(User.username == user))
-            trip = session.scalar(select(Trip).where(Trip.nk == nk))
-            return follower is not None and trip is not None and follower in (trip.rider_id, trip.driver_id)
+            allowed = session.scalar(_FOLLOWED_TRIP, {"username": user, "nk": nk}) is not None
+        if allowed:
+            self._followers.remember(user, nk)
+        return allowed
+
+
+# The statements of the busiest use cases are built once, here, with their values bound at
+# each execution: building a statement anew on every call cost about as much as running it.
+# "trip_nk", not "nk": in an UPDATE a bound name may not be a column's.
+_USER = select(User).where(User.username == bindparam("username"))
+_USER_ID = select(User.id).where(User.username == bindparam("username")).scalar_subquery()  # NULL if none
+_TRIP = select(Trip).where(Trip.nk == bindparam("nk")).execution_options(populate_existing=True)
+_FOLLOWED_TRIP = select(Trip.id).where(
+    Trip.nk == bindparam("nk"), or_(Trip.rider_id == _USER_ID, Trip.driver_id == _USER_ID)
+)
+
+
+def _conditional_update(owner, **values):
+    return (
+        update(Trip)
+        .where(Trip.nk == bindparam("trip_nk"), Trip.status.in_(bindparam("from_statuses", expanding=True)), owner)
+        .values(status=bindparam("to_status"), updated=bindparam("now", type_=UTCDateTime()), **values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# The caller ("username") is named inside each statement: the accept sets the trip's driver
+# to the caller, a later step needs the caller to be its driver, and a cancel its rider.
+_ACCEPT = _conditional_update(and_(Trip.driver_id.is_(None), _USER_ID.is_not(None)), driver_id=_USER_ID)
+_DRIVER_STEP = _conditional_update(Trip.driver_id == _USER_ID)
+_CANCEL = _conditional_update(Trip.rider_id == _USER_ID)
 
 
 def _load_user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
+    user = session.scalar(_USER, {"username": username})
     if user is None:
         # The router vouched for this authid, so the account must exist.
         raise LookupError(f"authenticated user {username!r} has no account")
@@ -200,7 +230,7 @@ def _load_user(session: Session, username: str) -> User:
 
 
 def _load_trip(session: Session, nk: str) -> Trip:
-    trip = session.scalar(select(Trip).where(Trip.nk == nk).execution_options(populate_existing=True))
+    trip = session.scalar(_TRIP, {"nk": nk})
     if trip is None:
         raise TripNotFound("no such trip")
     return trip
@@ -210,17 +240,13 @@ def _find_request(session: Session, rider_id: int, request_id: str) -> Trip | No
     return session.scalar(select(Trip).where(Trip.rider_id == rider_id, Trip.request_id == request_id))
 
 
-def _compare_and_set(session: Session, nk: str, owner, from_statuses, changes: dict) -> bool:
-    """One conditional UPDATE: it changes the row only if the trip is still as expected.
+def _compare_and_set(session: Session, statement, nk: str, caller: str, from_statuses, to_status, now) -> bool:
+    """One conditional UPDATE (_ACCEPT, _DRIVER_STEP or _CANCEL): it changes the row only if
+    the trip is still as expected, and its row count says whether it did.
 
     Of any number of concurrent callers exactly one can match the row, on SQLite (one
     writer at a time) and on PostgreSQL (the UPDATE re-checks its WHERE on the row after
     waiting for the other writer's lock), so there is no window to lose a race in.
     """
-    statement = (
-        update(Trip)
-        .where(Trip.nk == nk, Trip.status.in_([s.value for s in from_statuses]), owner)
-        .values(**changes)
-        .execution_options(synchronize_session=False)
-    )
-    return session.execute(statement).rowcount == 1
+    values = {"from_statuses": [s.value for s in from_statuses], "to_status": to_status.value, "now": now}
+    return session.execute(statement, {"trip_nk": nk, "username": caller, **values}).rowcount == 1
