@@ -3,7 +3,6 @@ or one already running (`--url`). Either way: its URL, and the processes to watc
 
 from __future__ import annotations
 
-import shutil
 import socket
 import sys
 import time
@@ -103,7 +102,6 @@ class LocalNode:
     async def stop(self) -> None:
         if self._node is not None:
             await self._node.stopService()
-            shutil.rmtree(self._node.node_dir, ignore_errors=True)
         globalLogPublisher.removeObserver(self._observe)
         self._log.close()
 

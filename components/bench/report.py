@@ -20,6 +20,7 @@ P99_TARGET = 1.5
 IDLE_DRIVER_KB_TARGET = 40
 MANY_DRIVERS = 1000
 TABLE_PROCESSES = ("router", "backend", "bench")  # the JSON also has the router's controller
+PROCESS_FIGURES = {"cpu_percent": "CPU %", "cpu_ms_per_trip": "CPU ms per trip", "rss_mb": "RSS MB (peak)"}
 
 
 def figures(workload: Workload, duration: float, resources: dict, idle_driver_kb: float) -> dict:
@@ -55,7 +56,7 @@ def ratios(floor: dict, taxi: dict) -> dict:
     for name in LATENCIES:
         for q in PERCENTILES:
             out[f"{name}.{q}"] = _ratio(taxi[name][q], floor[name][q])
-    for group in ("cpu_percent", "cpu_ms_per_trip", "rss_mb"):
+    for group in PROCESS_FIGURES:
         for process, value in taxi.get(group, {}).items():
             out[f"{group}.{process}"] = _ratio(value, floor.get(group, {}).get(process, math.nan))
     out["idle_driver_session_kb"] = _ratio(taxi["idle_driver_session_kb"], floor["idle_driver_session_kb"])
@@ -99,9 +100,10 @@ def table(point: dict) -> str:
     for name, label in LATENCIES.items():
         for q in PERCENTILES:
             row(f"{label} {q} ms" if q == "p50" else f"{'':>31} {q} ms", f"{name}.{q}", floor[name][q], taxi[name][q])
-    for group, unit in (("cpu_percent", "CPU %"), ("cpu_ms_per_trip", "CPU ms per trip"), ("rss_mb", "RSS MB (peak)")):
+    for group, unit in PROCESS_FIGURES.items():
         for process in TABLE_PROCESSES:
-            row(f"{process} {unit}", f"{group}.{process}", floor.get(group, {}).get(process), taxi.get(group, {}).get(process))
+            f, t = (side.get(group, {}).get(process) for side in (floor, taxi))
+            row(f"{process} {unit}", f"{group}.{process}", f, t)
     row("router KB per idle driver session", "idle_driver_session_kb",
         floor["idle_driver_session_kb"], taxi["idle_driver_session_kb"])  # fmt: skip
     rows.append(("driver alerts delivered", *(f"{r['alerts']['delivered']}/{r['alerts']['expected']}"

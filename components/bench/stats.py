@@ -78,9 +78,10 @@ class ResourceSampler:
             self._cpu[name] += _cpu_seconds(group) - self._cpu_at_resume[name]
 
     def result(self) -> dict:
+        wall = self._wall or math.nan
         return {
             "cpu_seconds": dict(self._cpu),
-            "cpu_percent": {name: 100 * cpu / self._wall if self._wall else math.nan for name, cpu in self._cpu.items()},
+            "cpu_percent": {name: 100 * cpu / wall for name, cpu in self._cpu.items()},
             "rss_mb": {name: peak / 2**20 for name, peak in self._peak.items()},
         }
 

@@ -171,9 +171,8 @@ class InlinePool:
 def make_stub_backend(reactor, settings: Settings) -> MultiService:
     service, pool = MemoryService(), InlinePool()
     backend = MultiService()
-    BackendConnection(reactor, settings, [Authenticator(service, pool), TripProcedures(service, pool)]).setServiceParent(
-        backend
-    )
+    handlers = [Authenticator(service, pool), TripProcedures(service, pool)]
+    BackendConnection(reactor, settings, handlers).setServiceParent(backend)
     return backend
 
 
