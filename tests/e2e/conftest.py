@@ -39,6 +39,22 @@ def own_node(request, new_database, tmp_path):
             node.stop()
 
 
+@pytest.fixture(scope="session")
+def backend_node(new_database, tmp_path_factory):
+    """`taxi router` and one `taxi backend`, run apart as a Procfile would, so that the tests know
+    the backend's socket and ticket: for the backend's row of the authorization matrix, and for
+    impersonation attempts (which lock accounts and the peer here, not on the shared nodes)."""
+    from faults.separate import SeparateNode
+
+    with new_database("sqlite") as url:
+        node = SeparateNode(url, tmp_path_factory.mktemp("backend-node"), backends=1)
+        try:
+            node.wait_until_serving(backends=1)
+            yield node
+        finally:
+            node.stop()
+
+
 _names = itertools.count()
 
 

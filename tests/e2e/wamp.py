@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from autobahn.twisted.rawsocket import WampRawSocketClientFactory
 from autobahn.twisted.wamp import ApplicationSession
 from autobahn.twisted.websocket import WampWebSocketClientFactory, WampWebSocketClientProtocol
 from autobahn.wamp import message
@@ -12,7 +13,7 @@ from autobahn.wamp.types import ComponentConfig, SubscribeOptions
 from autobahn.wamp.serializer import CBORSerializer, JsonObjectSerializer, JsonSerializer, MsgPackSerializer
 from autobahn.wamp.serializer import _WAMPJsonEncoder
 from twisted.internet import defer, reactor, task
-from twisted.internet.endpoints import TCP4ClientEndpoint
+from twisted.internet.endpoints import TCP4ClientEndpoint, UNIXClientEndpoint
 
 REALM = "taxi"
 EVENT_TIMEOUT = 10
@@ -41,17 +42,18 @@ SERIALIZERS = {"json": JsonSerializer, "json-ascii": AsciiJsonSerializer, "msgpa
 class Client(ApplicationSession):
     """A session that joins with a ticket (or anonymously) and fails its `joined` Deferred on refusal."""
 
-    def __init__(self, config, authid=None, ticket=None, authrole=None):
+    def __init__(self, config, authid=None, ticket=None, authrole=None, authmethods=None):
         super().__init__(config)
         self._authid = authid
         self._ticket = ticket
         self._authrole = authrole
+        self._authmethods = authmethods
         self.joined = defer.Deferred()
         self.left = defer.Deferred()
         self.delivered = []  # every EVENT message the router sent this session
 
     def onConnect(self):
-        methods = ["ticket"] if self._ticket is not None else ["anonymous"]
+        methods = self._authmethods or (["ticket"] if self._ticket is not None else ["anonymous"])
         self.join(REALM, authmethods=methods, authid=self._authid, authrole=self._authrole)
 
     def onChallenge(self, challenge):
@@ -129,9 +131,11 @@ def sleep(seconds: float) -> defer.Deferred:
     return task.deferLater(reactor, seconds, lambda: None)
 
 
-async def connect(port: int, *, authid=None, ticket=None, authrole=None, serializer: str = "json", origin=None):
+async def connect(
+    port: int, *, authid=None, ticket=None, authrole=None, serializer: str = "json", origin=None, authmethods=None
+):
     """Join realm "taxi" on the node at `port`; raises ApplicationError if the router refuses."""
-    session = Client(ComponentConfig(REALM), authid=authid, ticket=ticket, authrole=authrole)
+    session = Client(ComponentConfig(REALM), authid=authid, ticket=ticket, authrole=authrole, authmethods=authmethods)
     factory = WampWebSocketClientFactory(
         lambda: session,
         url=f"ws://127.0.0.1:{port}/ws",
@@ -141,4 +145,12 @@ async def connect(port: int, *, authid=None, ticket=None, authrole=None, seriali
     factory.protocol = _HandshakeReportingProtocol
     factory.session = session
     await TCP4ClientEndpoint(reactor, "127.0.0.1", port).connect(factory)
+    return await session.joined.addTimeout(JOIN_TIMEOUT, reactor)
+
+
+async def connect_backend(socket_path: str, ticket: str):
+    """Join as the backend does: over the node's Unix socket (rawsocket, msgpack) with its ticket."""
+    session = Client(ComponentConfig(REALM), authid="backend", ticket=ticket)
+    factory = WampRawSocketClientFactory(lambda: session, serializer=MsgPackSerializer())
+    await UNIXClientEndpoint(reactor, socket_path).connect(factory)
     return await session.joined.addTimeout(JOIN_TIMEOUT, reactor)
