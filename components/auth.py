@@ -65,7 +65,9 @@ class Authenticator:
 
     def authenticate(self, realm, authid, details):
         """WAMP-Ticket: authid is the username, the ticket its password; the role comes from the database."""
-        account, peer = str(authid), _peer_host(details)
+        # The account as the login looks it up (the username trimmed): " alice" and "alice "
+        # are alice, not five more guesses each at her password (tests/e2e/test_impersonation.py).
+        account, peer = str(authid).strip(), _peer_host(details)
         if self._accounts.is_locked(account) or self._peers.is_locked(peer):
             return fail(ApplicationError(AUTHENTICATION_FAILED, "too many failed logins; try again later"))
         d = maybeDeferred(CREDENTIALS.clean, (), {"username": authid, "password": details.get("ticket")})
