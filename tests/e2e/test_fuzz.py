@@ -37,6 +37,7 @@ from sqlalchemy.pool import NullPool
 from twisted.internet import defer, reactor, threads
 from twisted.internet.threads import blockingCallFromThread
 
+from components.router_guard import UNPASSABLE
 from taxi_core.db import engine_url
 
 from .conftest import PASSWORD, Users
@@ -202,7 +203,7 @@ class Tally:
     def record(self, call: Call, outcome) -> None:
         self.calls[call.serializer] += 1
         if isinstance(outcome, ApplicationError):
-            self.errors[outcome.error] += 1
+            self.errors[outcome.error + (" (router guard)" if outcome.args == (UNPASSABLE,) else "")] += 1
             if outcome.error not in CONTRACT_ERRORS:
                 self.crashes.append((call, outcome))
             said = " ".join(map(str, (*outcome.args, outcome.kwargs)))
