@@ -9,6 +9,7 @@ so that whatever else the machine is doing weighs on both alike.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -40,10 +41,13 @@ async def _bench(reactor, args, workdir: Path) -> None:
     database = _database_kind(args)
     points = []
     for drivers in SWEEP_DRIVERS if args.sweep else (args.drivers,):
+        load_before = os.getloadavg()[0]
         point = await _point(reactor, args, drivers, workdir)
+        # What else ran meanwhile: on a shared machine it moves every figure, and the ratios too.
+        point["load_average"] = [load_before, os.getloadavg()[0]]
         point["targets"] = report.targets(database, drivers, point["taxi"], point["ratios"])
         points.append(point)
-        print(f"\n{_describe(args, drivers, database)}\n{report.table(point)}", flush=True)
+        print(f"\n{_describe(args, drivers, database)}\n{report.table(point)}\n{_load_note(point)}", flush=True)
     document = {
         "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": "taxi bench " + " ".join(sys.argv[2:]),
@@ -68,6 +72,15 @@ def _database_kind(args) -> str:
     if args.url and not args.database_url:
         return "remote"
     return make_url(args.database_url).get_backend_name() if args.database_url else "sqlite"
+
+
+def _load_note(point: dict) -> str:
+    before, after = point["load_average"]
+    note = f"load average (1 min) {before:.1f} before, {after:.1f} after, on {os.cpu_count()} CPUs"
+    if before > (os.cpu_count() or 1) / 2:
+        # Measured before our own nodes started, so it is all someone else's.
+        note += ": other work shared the CPUs with this run; compare its ratios, not its absolute figures"
+    return note
 
 
 def _describe(args, drivers: int, database: str) -> str:

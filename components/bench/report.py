@@ -19,7 +19,8 @@ THROUGHPUT_TARGET = {"sqlite": 0.7, "postgresql": 0.6}
 P99_TARGET = 1.5
 IDLE_DRIVER_KB_TARGET = 40
 MANY_DRIVERS = 1000
-TABLE_PROCESSES = ("router", "backend", "bench")  # the JSON also has the router's controller
+TABLE_PROCESSES = ("router", "backend", "bench", "server", "all")  # the JSON also has the router's controller
+SERVER_PROCESSES = ("router", "controller", "backend")
 PROCESS_FIGURES = {"cpu_percent": "CPU %", "cpu_ms_per_trip": "CPU ms per trip", "rss_mb": "RSS MB (peak)"}
 
 
@@ -29,6 +30,8 @@ def figures(workload: Workload, duration: float, resources: dict, idle_driver_kb
     done = [t for t in traces if t.completed.called and t.rider_alerted_at]
     everyone = [t for t in done if t.requested_alerts == workload.n_drivers]
     cpu_seconds = resources.pop("cpu_seconds", {})
+    cpu_seconds["server"] = sum(cpu_seconds.get(name, 0.0) for name in SERVER_PROCESSES)
+    cpu_seconds["all"] = cpu_seconds["server"] + cpu_seconds.get("bench", 0.0)  # and the clients
     return {
         "completed_trips": len(done),
         "duration_s": duration,
@@ -60,6 +63,12 @@ def ratios(floor: dict, taxi: dict) -> dict:
         for process, value in taxi.get(group, {}).items():
             out[f"{group}.{process}"] = _ratio(value, floor.get(group, {}).get(process, math.nan))
     out["idle_driver_session_kb"] = _ratio(taxi["idle_driver_session_kb"], floor["idle_driver_session_kb"])
+    # Alone on the machine, with every process busy, trips/s go as 1 / (all the CPU a trip
+    # takes); this estimate of the throughput ratio barely moves with what else is running.
+    # The clients share this machine's CPUs only here, in the benchmark: with them elsewhere,
+    # the server's CPU per trip is what counts.
+    for part in ("all", "server"):
+        out[f"throughput_if_{part}_cpu_bound"] = _ratio(floor["cpu_ms_per_trip"][part], taxi["cpu_ms_per_trip"][part])
     return out
 
 
@@ -97,13 +106,16 @@ def table(point: dict) -> str:
         rows.append((label, _fmt(f, digits), _fmt(t, digits), _fmt(ratio.get(key), 2), mark))
 
     row("completed trips/s", "throughput", floor["throughput"], taxi["throughput"])
+    row("  if CPU-bound (1 / all CPU per trip)", "throughput_if_all_cpu_bound", None, None)
+    row("  if the server's CPU is the limit", "throughput_if_server_cpu_bound", None, None)
     for name, label in LATENCIES.items():
         for q in PERCENTILES:
             row(f"{label} {q} ms" if q == "p50" else f"{'':>31} {q} ms", f"{name}.{q}", floor[name][q], taxi[name][q])
     for group, unit in PROCESS_FIGURES.items():
         for process in TABLE_PROCESSES:
             f, t = (side.get(group, {}).get(process) for side in (floor, taxi))
-            row(f"{process} {unit}", f"{group}.{process}", f, t)
+            if f is not None or t is not None:
+                row(f"{process} {unit}", f"{group}.{process}", f, t)
     row("router KB per idle driver session", "idle_driver_session_kb",
         floor["idle_driver_session_kb"], taxi["idle_driver_session_kb"])  # fmt: skip
     rows.append(("driver alerts delivered", *(f"{r['alerts']['delivered']}/{r['alerts']['expected']}"
