@@ -1,0 +1,108 @@
+// The WAMP connection: sign up (anonymous), log in (ticket), stay logged in across drops.
+// Autobahn|JS is the global `autobahn` (vendor/autobahn.min.js, from npm at set-up time).
+
+const REALM = "taxi";
+const URL = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
+// After a drop, try again soon: a restarted node is back within seconds.
+const RECONNECT = { initial_retry_delay: 0.5, max_retry_delay: 3, retry_delay_growth: 1.5, max_retries: -1 };
+
+// Calls in flight: Autobahn|JS leaves them pending forever when the socket drops, so we fail them.
+const pending = new Set();
+
+/** session.call with keyword arguments; rejected with {error: "taxi.offline"} if the connection drops first. */
+export function call(session, procedure, kwargs = {}) {
+  return new Promise((resolve, reject) => {
+    pending.add(reject);
+    session.call(procedure, [], kwargs).then(resolve, reject).finally(() => pending.delete(reject));
+  });
+}
+
+function failPendingCalls() {
+  for (const reject of pending) reject({ error: "taxi.offline" });
+  pending.clear();
+}
+
+/** Signs a user up on a short anonymous connection; resolves to the user, rejects with the error. */
+export function signUp(fields) {
+  return new Promise((resolve, reject) => {
+    const connection = new autobahn.Connection({
+      url: URL, realm: REALM, authmethods: ["anonymous"], use_es6_promises: true, max_retries: 0,
+    });
+    connection.onopen = (session) => {
+      call(session, "user.signup", fields).then(resolve, reject).finally(() => connection.close());
+    };
+    connection.onclose = (reason) => {
+      reject({ error: reason === "unreachable" ? "taxi.unreachable" : "taxi.offline" });
+      return true;
+    };
+    connection.open();
+  });
+}
+
+/**
+ * Logs in with a ticket and keeps the session: after a drop it reconnects by itself, for as long
+ * as it takes. Handlers:
+ *   onOpen(session, details, first)  every (re)join; `first` on the first one
+ *   onOffline()                      the connection dropped; reconnecting
+ *   onRefused(error)                 the first login failed (wrong password, unreachable); given up
+ *   onEnded(error)                   a reconnect was refused (say, the account is locked); given up
+ * Returns {logOut()}.
+ */
+export function logIn(username, password, { onOpen, onOffline, onRefused, onEnded }) {
+  let joined = false;
+  let loggingOut = false;
+  let retryTimer = null;
+  const connection = new autobahn.Connection({
+    url: URL,
+    realm: REALM,
+    authmethods: ["ticket"],
+    authid: username,
+    onchallenge: () => password,
+    use_es6_promises: true,
+    ...RECONNECT,
+  });
+
+  connection.onopen = (session, details) => {
+    if (loggingOut) {
+      // Autobahn|JS's close() does not stop a reconnect it has already scheduled.
+      connection.close();
+      return;
+    }
+    const first = !joined;
+    joined = true;
+    onOpen(session, details, first);
+  };
+
+  connection.onclose = (reason, details) => {
+    failPendingCalls();
+    if (loggingOut) return true;
+    const refusal = details.reason;  // the router's ABORT/GOODBYE reason, if it sent one
+    if (!joined) {
+      onRefused({ error: reason === "unreachable" ? "taxi.unreachable" : refusal, args: [details.message] });
+      return true;
+    }
+    if (refusal === "wamp.error.authentication_failed") {
+      onEnded({ error: refusal, args: [details.message] });
+      return true;
+    }
+    onOffline();
+    if (details.will_retry) return false;  // Autobahn|JS tries again by itself
+    // Autobahn|JS gives up after any GOODBYE or ABORT (a router shutting down, or one whose
+    // backend has not registered the authenticator yet): keep trying as if it had dropped.
+    retryTimer = setTimeout(() => connection.open(), RECONNECT.max_retry_delay * 1000);
+    return true;
+  };
+
+  connection.open();
+  return {
+    logOut() {
+      loggingOut = true;
+      clearTimeout(retryTimer);
+      try {
+        connection.close();
+      } catch {
+        // already closed (between two reconnect attempts)
+      }
+    },
+  };
+}

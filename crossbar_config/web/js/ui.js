@@ -1,0 +1,111 @@
+// What every screen shares: building elements, toasts, how a trip and an error read to a person.
+// Text from users or the server only ever goes in as text nodes (never innerHTML).
+
+/** h("p", {class: "x"}, "text", child) -> <p class="x">text<child></p>; null children are skipped. */
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else if (value !== false && value != null) element.setAttribute(name, value === true ? "" : value);
+  }
+  element.append(...children.filter((child) => child != null));
+  return element;
+}
+
+export const $ = (selector) => document.querySelector(selector);
+
+const TOAST_SECONDS = 6;
+
+/** A short message at the bottom of the screen, read out by screen readers. */
+export function toast(text, kind = "info") {
+  const item = h("p", { class: `toast ${kind}` }, text);
+  $("#toasts").append(item);
+  setTimeout(() => item.remove(), TOAST_SECONDS * 1000);
+}
+
+export function personName(user) {
+  if (!user) return "";
+  const full = [user.first_name, user.last_name].filter(Boolean).join(" ");
+  return full || user.username;
+}
+
+export const STATUS_LABELS = {
+  REQUESTED: "Requested",
+  STARTED: "Driver on the way",
+  IN_PROGRESS: "On the road",
+  COMPLETED: "Completed",
+  CANCELED: "Cancelled",
+};
+
+const when = (iso) => new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+
+/** A trip as a card: its status, where from and to, who, when, then `actions` (buttons). */
+export function tripCard(trip, headline, actions = []) {
+  return h(
+    "article",
+    { class: "trip", "data-nk": trip.nk, "data-status": trip.status },
+    h("p", { class: "status" }, STATUS_LABELS[trip.status] ?? trip.status),
+    h("p", { class: "headline" }, headline),
+    h(
+      "dl",
+      {},
+      h("dt", {}, "From"), h("dd", {}, trip.pick_up_address),
+      h("dt", {}, "To"), h("dd", {}, trip.drop_off_address),
+      trip.rider && h("dt", {}, "Rider"), trip.rider && h("dd", {}, personName(trip.rider)),
+      trip.driver && h("dt", {}, "Driver"), trip.driver && h("dd", {}, personName(trip.driver)),
+      h("dt", {}, "Requested"), h("dd", {}, when(trip.created)),
+    ),
+    actions.length ? h("div", { class: "actions" }, ...actions) : null,
+  );
+}
+
+/** A past trip, one line: for the history lists. */
+export function historyItem(trip, other) {
+  return h(
+    "li",
+    { "data-nk": trip.nk, "data-status": trip.status },
+    h("span", { class: "route" }, `${trip.pick_up_address} → ${trip.drop_off_address}`),
+    h("span", { class: "meta" }, `${STATUS_LABELS[trip.status]} · ${when(trip.updated)}${other ? ` · ${other}` : ""}`),
+  );
+}
+
+/** <ul> or a line that says it is empty. */
+export function fillList(list, items, emptyText) {
+  list.replaceChildren(...(items.length ? items : [h("li", { class: "empty" }, emptyText)]));
+}
+
+const MESSAGES = {
+  "taxi.error.username_taken": "That username is taken: choose another one.",
+  "wamp.error.authentication_failed": "Wrong username or password.",
+  "wamp.error.not_authorized": "You are not allowed to do that.",
+  "taxi.error.trip_taken": "Another driver was faster: that trip is taken.",
+  "taxi.error.invalid_transition": "That is no longer possible: the trip has changed meanwhile.",
+  "taxi.error.not_found": "That trip is no longer there.",
+  "taxi.error.internal": "Something went wrong on our side. Please try again.",
+  "wamp.error.no_such_procedure": "The service is restarting. Please try again in a moment.",
+  "wamp.error.canceled": "The service is restarting. Please try again in a moment.",
+  "taxi.offline": "The connection was lost before an answer came. Please try again once back online.",
+  "taxi.unreachable": "Cannot reach the server. Check your connection and try again.",
+};
+
+/** What to tell a person about a failed call or login (an autobahn.Error, or anything thrown). */
+export function errorMessage(error) {
+  const uri = error?.error;
+  if (uri === "taxi.error.invalid_argument") {
+    const detail = error.args?.[0];
+    return typeof detail === "string" ? `Please check what you entered: ${detail}.` : "Please check what you entered.";
+  }
+  if (MESSAGES[uri]) return MESSAGES[uri];
+  console.error(error);
+  return "Something went wrong. Please try again.";
+}
+
+/** Runs `action` with `button` disabled, so one tap sends one call. */
+export async function busy(button, action) {
+  button.disabled = true;
+  try {
+    return await action();
+  } finally {
+    button.disabled = false;
+  }
+}
