@@ -26,7 +26,9 @@ setup(
         "numpy<2",
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-twisted>=1.14", "hypothesis>=6.100"],
+        # playwright drives Debian's `chromium` for tests/browser (never `playwright install`);
+        # 1.51 for Locator.filter(visible=) and WebSocket routing (1.48).
+        "test": ["pytest>=8", "pytest-twisted>=1.14", "hypothesis>=6.100", "playwright>=1.51"],
         # `taxi bench`: its progress bar, its CPU and memory figures, and the --sweep plot.
         "bench": ["tqdm>=4.66", "psutil>=5.9", "matplotlib>=3.8"],
     },
