@@ -183,9 +183,15 @@ class TaxiService:
             )
             return [trip_view(trip) for trip in session.scalars(query)]
 
+    def known_follower(self, *, user: str, nk: str) -> bool:
+        """A yes this process has seen (its rider asked for it, or its driver accepted it),
+        answered from memory without I/O, so the reactor thread may ask it directly; a False
+        means "ask may_follow_trip", not "no"."""
+        return self._followers.knows(user, nk)
+
     def may_follow_trip(self, *, user: str, nk: str) -> bool:
         """Whether ``user`` may subscribe to the trip's events: its rider or its driver only."""
-        if self._followers.knows(user, nk):
+        if self.known_follower(user=user, nk=nk):
             return True
         with self._db.unit_of_work(write=False) as session:
             allowed = session.scalar(_FOLLOWED_TRIP, {"username": user, "nk": nk}) is not None
@@ -249,4 +255,6 @@ def _compare_and_set(session: Session, statement, nk: str, caller: str, from_sta
     waiting for the other writer's lock), so there is no window to lose a race in.
     """
     values = {"from_statuses": [s.value for s in from_statuses], "to_status": to_status.value, "now": now}
-    return session.execute(statement, {"trip_nk": nk, "username": caller, **values}).rowcount == 1
+    # On the session's connection, as plain SQL: the ORM's bulk-UPDATE path would only add
+    # work here (nothing in the session to synchronise), and it cost as much as the UPDATE.
+    return session.connection().execute(statement, {"trip_nk": nk, "username": caller, **values}).rowcount == 1

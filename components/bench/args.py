@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 SWEEP_DRIVERS = (10, 100, 1000)
-DEFAULTS = {"drivers": 100, "riders": 10, "trips": 32, "warmup": 1, "rounds": 8}
+DEFAULTS = {"drivers": 100, "riders": 10, "trips": 96, "warmup": 1, "rounds": 8}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -150,6 +150,9 @@ class MemoryService:
         waiting = [t for t in self._trips.values() if t.status == TripStatus.REQUESTED.value]
         return [trip_view(t) for t in sorted(waiting, key=lambda t: (t.created, t.id))]
 
+    def known_follower(self, *, user, nk):
+        return self.may_follow_trip(user=user, nk=nk)
+
     def may_follow_trip(self, *, user, nk):
         follower, trip = self._users.get(user), self._trips.get(nk)
         return follower is not None and trip is not None and follower in (trip.rider, trip.driver)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from taxi_core.domain import TripNotFound
+from taxi_core.services import TaxiService
 
 from .conftest import STATES
 
@@ -144,3 +145,17 @@ def test_a_trip_up_for_grabs_is_followed_by_its_rider_only(service, trip, rider,
 def test_nobody_follows_a_trip_that_does_not_exist_and_no_unknown_user_follows_any(service, trip, rider):
     assert not service.may_follow_trip(user=rider, nk="0" * 32)
     assert not service.may_follow_trip(user="nobody", nk=trip["nk"])
+
+
+def test_a_process_knows_without_the_database_who_follows_the_trips_it_made_and_saw_accepted(
+    service, database, clock, password_hasher, trip, rider, driver, other_driver
+):
+    service.update_trip(driver=driver, nk=trip["nk"], status="STARTED")
+    assert service.known_follower(user=rider, nk=trip["nk"])
+    assert service.known_follower(user=driver, nk=trip["nk"])
+    assert not service.known_follower(user=other_driver, nk=trip["nk"])
+    # Another backend process has seen neither: it does not know, and asks the database.
+    elsewhere = TaxiService(database, clock=clock, hasher=password_hasher)
+    assert not elsewhere.known_follower(user=rider, nk=trip["nk"])
+    assert elsewhere.may_follow_trip(user=rider, nk=trip["nk"])
+    assert elsewhere.known_follower(user=rider, nk=trip["nk"])
