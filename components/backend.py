@@ -78,12 +78,14 @@ def make_backend(reactor, settings: Settings) -> MultiService:
     return backend
 
 
-def main(argv=None) -> None:
+def main(make=make_backend) -> None:
+    """Runs the backend that ``make(reactor, settings)`` builds (the benchmark's stub brings
+    its own) until the process is told to stop."""
     start_logging(timestamps=False)
     settings = Settings.from_environ(os.environ)
 
     def run(reactor):
-        backend = make_backend(reactor, settings)
+        backend = make(reactor, settings)
         backend.startService()
         reactor.addSystemEventTrigger("before", "shutdown", backend.stopService)
         return Deferred()  # runs until the process is told to stop

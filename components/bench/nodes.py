@@ -3,7 +3,6 @@ or one already running (`--url`). Either way: its URL, and the processes to watc
 
 from __future__ import annotations
 
-import socket
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ from twisted.internet import task
 from twisted.logger import formatEvent, globalLogPublisher
 
 from components.node import TaxiNode
+from components.ports import free_port, port_open
 from taxi_core.config import Settings
 from taxi_core.migrate import migrate
 
@@ -21,17 +21,6 @@ BACKEND_READY = "backend ready"  # what components.backend, and the stub, log on
 START_TIMEOUT = 90
 ROUTER_WORKER = "crossbar.worker.router"
 STUB_COMMAND = [sys.executable, "-m", "components.bench.stub"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _alive(processes) -> list[psutil.Process]:

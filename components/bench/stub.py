@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 import uuid
 from dataclasses import dataclass
 
 from twisted.application.service import MultiService
-from twisted.internet import task
 from twisted.internet.defer import Deferred, maybeDeferred
 
 from components.auth import Authenticator
+from components import backend
 from components.backend import BackendConnection
-from components.logs import start_logging
 from components.trips import TripProcedures
 from taxi_core.config import Settings
 from taxi_core.domain import (
@@ -173,24 +171,11 @@ class InlinePool:
 
 def make_stub_backend(reactor, settings: Settings) -> MultiService:
     service, pool = MemoryService(), InlinePool()
-    backend = MultiService()
+    stub = MultiService()
     handlers = [Authenticator(service, pool), TripProcedures(service, pool)]
-    BackendConnection(reactor, settings, handlers).setServiceParent(backend)
-    return backend
-
-
-def main() -> None:
-    start_logging(timestamps=False)
-    settings = Settings.from_environ(os.environ)
-
-    def run(reactor):
-        backend = make_stub_backend(reactor, settings)
-        backend.startService()
-        reactor.addSystemEventTrigger("before", "shutdown", backend.stopService)
-        return Deferred()
-
-    task.react(run)
+    BackendConnection(reactor, settings, handlers).setServiceParent(stub)
+    return stub
 
 
 if __name__ == "__main__":
-    main()
+    backend.main(make=make_stub_backend)

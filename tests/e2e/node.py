@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,20 +11,11 @@ from pathlib import Path
 
 import psutil
 
+from components.ports import free_port, port_open
+
 TAXI = str(Path(sys.executable).with_name("taxi"))
 START_TIMEOUT = 90
 BACKEND_READY = "backend ready"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 class RunningNode:
