@@ -10,6 +10,7 @@ from twisted.internet import defer
 
 from e2e.node import RunningNode
 
+from .harness import History, TripLoad
 from .peer import Peer, signup
 from .separate import SeparateNode
 
@@ -48,6 +49,12 @@ class Crowd:
         self.peers += peers
         await defer.gatherResults([peer.start() for peer in peers])
         return peers
+
+    async def trip_load(self, port: int, requests: int) -> TripLoad:
+        """Every fault test's load, not started yet: 8 riders and 4 drivers, joined."""
+        riders = await self.join(port, "rider", 8)
+        drivers = await self.join(port, "driver", 4)
+        return TripLoad(History(), riders, drivers, requests=requests)
 
     def by_name(self) -> dict[str, Peer]:
         return {peer.name: peer for peer in self.peers}

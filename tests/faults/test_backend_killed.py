@@ -13,7 +13,7 @@ from conftest import BACKENDS
 from e2e.node import BACKEND_READY
 
 from .check import check
-from .harness import History, TripLoad, resolve_unknowns
+from .harness import resolve_unknowns
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -24,10 +24,8 @@ async def test_killed_backend_comes_back_and_no_trip_is_lost_doubled_or_given_tw
     database, start_node, crowd, trips, figure
 ):
     node = start_node(database)
-    riders = await crowd.join(node.port, "rider", 8)
-    drivers = await crowd.join(node.port, "driver", 4)
-    history = History()
-    load = TripLoad(history, riders, drivers, requests=trips)
+    load = await crowd.trip_load(node.port, trips)
+    history = load.history
     running = defer.ensureDeferred(load.run())
     await load.reached(0.4)
     [backend] = node.backend_processes()

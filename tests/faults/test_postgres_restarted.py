@@ -22,7 +22,7 @@ from twisted.internet import defer, threads
 from e2e.node import BACKEND_READY
 
 from .check import check
-from .harness import History, TripLoad, resolve_unknowns, sleep
+from .harness import resolve_unknowns, sleep
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -63,10 +63,8 @@ async def test_postgres_restart_mid_load_half_writes_nothing_and_taxi_recovers_b
 ):
     node = start_node("postgresql")
     [backend] = node.backend_processes()
-    riders = await crowd.join(node.port, "rider", 8)
-    drivers = await crowd.join(node.port, "driver", 4)
-    history = History()
-    load = TripLoad(history, riders, drivers, requests=trips)
+    load = await crowd.trip_load(node.port, trips)
+    history = load.history
     running = defer.ensureDeferred(load.run())
     await load.reached(0.3)
     down_at = time.monotonic()

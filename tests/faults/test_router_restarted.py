@@ -14,7 +14,7 @@ from twisted.internet import defer, task
 from e2e.node import BACKEND_READY, port_open
 
 from .check import check
-from .harness import History, TripLoad, resolve_unknowns, sleep
+from .harness import resolve_unknowns, sleep
 from .peer import MAX_RETRY_DELAY
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
@@ -38,8 +38,8 @@ class Milestones:
         self._loop = task.LoopingCall(self._poll)
 
     def _poll(self):
-        for name, check in self.checks.items():
-            if name not in self.at and check(self.at):
+        for name, reached in self.checks.items():
+            if name not in self.at and reached(self.at):
                 self.at[name] = time.monotonic()
 
     def seconds(self) -> dict[str, float]:
@@ -59,10 +59,8 @@ class Milestones:
 @pytest_twisted.ensureDeferred
 async def test_router_restart_mid_load_everyone_reconnects_and_no_trip_is_lost(start_node, crowd, trips, figure):
     node = start_node("sqlite")
-    riders = await crowd.join(node.port, "rider", 8)
-    drivers = await crowd.join(node.port, "driver", 4)
-    history = History()
-    load = TripLoad(history, riders, drivers, requests=trips)
+    load = await crowd.trip_load(node.port, trips)
+    history = load.history
     running = defer.ensureDeferred(load.run())
     await load.reached(0.4)
     controller = router_node(node)

@@ -16,7 +16,7 @@ from twisted.internet import defer, task
 from e2e.node import BACKEND_READY
 
 from .check import check
-from .harness import History, TripLoad, resolve_unknowns, sleep
+from .harness import resolve_unknowns, sleep
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 
@@ -37,10 +37,8 @@ async def test_with_two_backends_the_survivor_serves_on_and_no_trip_is_lost(
     node = start_node("postgresql", "--backends", "2", backends=2, separate=separate)
     backends = node.backend_processes()
     assert len(backends) == 2
-    riders = await crowd.join(node.port, "rider", 8)
-    drivers = await crowd.join(node.port, "driver", 4)
-    history = History()
-    load = TripLoad(history, riders, drivers, requests=trips)
+    load = await crowd.trip_load(node.port, trips)
+    history = load.history
     cpu_before = [cpu_seconds(p) for p in backends]
     running = defer.ensureDeferred(load.run())
     await load.reached(0.4)
