@@ -111,7 +111,7 @@ class App:
         """Saves the screen as test-artifacts/screenshots/<test>/<n>-<who>-<name>.png."""
         number = len(list(self._screenshots.iterdir())) + 1
         who = self.who.replace(" ", "-")
-        self.page.screenshot(path=self._screenshots / f"{number:02d}-{who}-{name}.png")
+        self.page.screenshot(path=self._screenshots / f"{number:02d}-{who}-{name}.png", full_page=True)
 
 
 class EventRelay:

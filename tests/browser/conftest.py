@@ -76,7 +76,7 @@ def screenshots(request) -> Path:
 def people(browser, node, screenshots):
     """people("rider ann") -> an App on the node's page in a browser context of its own.
 
-    A JavaScript error on any page fails the test."""
+    A JavaScript error or dialog (say, an alert() smuggled in as a name) on any page fails the test."""
     contexts, errors = [], []
 
     def open_app(who: str, viewport: dict = PHONE, relay: bool = False) -> App:
@@ -89,6 +89,7 @@ def people(browser, node, screenshots):
             context.route_web_socket("**/ws", event_relay.route)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{who}: {error}"))
+        page.on("dialog", lambda dialog: (errors.append(f"{who}: a dialog {dialog.message!r}"), dialog.dismiss()))
         app = App(page, f"http://127.0.0.1:{node.port}/", who, screenshots)
         app.relay = event_relay
         return app

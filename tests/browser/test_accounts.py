@@ -62,10 +62,13 @@ def test_logging_out_and_in_again_shows_the_same_rides(people):
     expect(ann.ride).to_contain_text("Looking for a driver")
 
 
-def test_names_are_shown_as_text_never_as_markup(people):
-    mallory = people("rider mallory")
+def test_what_people_type_is_shown_to_others_as_text_never_as_markup(people):
+    mallory, bob = people("rider mallory"), people("driver bob")
     mallory.sign_up("rider", "<img src=x onerror=alert(1)>")
+    bob.sign_up("driver", "Bob")
     mallory.request_ride("<b>Bold St</b>", "<script>alert(2)</script>")
-    expect(mallory.ride).to_contain_text("<script>alert(2)</script>")
-    expect(mallory.ride).to_contain_text("<img src=x onerror=alert(1)>")
-    expect(mallory.page.locator("#rider-current b, #rider-current img, #rider-current script")).to_have_count(0)
+    request = bob.request_from("<b>Bold St</b>")
+    expect(request).to_contain_text("<img src=x onerror=alert(1)> needs a ride")
+    expect(request).to_contain_text("<script>alert(2)</script>")
+    expect(bob.requests.locator("b, img, script")).to_have_count(0)
+    expect(mallory.ride).to_contain_text("<b>Bold St</b>")

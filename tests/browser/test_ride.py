@@ -1,6 +1,8 @@
 """A ride in the browser, the seed's WebSocketTripTest as people live it: a rider and two
 drivers, each in a browser of their own, on one node."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -32,6 +34,9 @@ def test_a_ride_from_request_to_completion_seen_live_by_the_rider_and_both_drive
     expect(cy.request_from("Main St 1")).to_have_count(0)
     expect(ann.ride).to_contain_text("Bob Driver is coming to pick you up")
     expect(ann.toasts).to_contain_text("Bob Driver is coming to pick you up.")
+    # Each sees the other on the card, not themselves.
+    expect(ann.ride.locator("dl")).to_have_text(re.compile(r"^From\s*Main St 1\s*To\s*Central Station\s*Driver\s*Bob Driver\s*Requested"))
+    expect(bob.ride.locator("dl")).to_have_text(re.compile(r"^From\s*Main St 1\s*To\s*Central Station\s*Rider\s*Ann Rider\s*Requested"))
     ann.shot("driver-coming")
     bob.shot("accepted")
     cy.shot("request-gone")

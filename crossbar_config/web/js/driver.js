@@ -121,7 +121,7 @@ export class DriverView {
     if (current) {
       const [status, label] = NEXT_STEP[current.status];
       const next = h("button", { type: "button", onclick: (e) => this.advance(current, status, e.target) }, label);
-      card.replaceChildren(tripCard(current, headline(current), [next]));
+      card.replaceChildren(tripCard(current, headline(current), "driver", [next]));
     } else {
       card.replaceChildren(h("p", { class: "empty" }, "No ride right now: accept a request below."));
     }
@@ -129,7 +129,7 @@ export class DriverView {
       h(
         "li",
         { "data-nk": trip.nk },
-        tripCard(trip, `${personName(trip.rider)} needs a ride`, [
+        tripCard(trip, `${personName(trip.rider)} needs a ride`, "driver", [
           h(
             "button",
             { type: "button", disabled: Boolean(current), onclick: (e) => this.accept(trip, e.target) },

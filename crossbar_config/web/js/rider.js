@@ -105,7 +105,7 @@ export class RiderView {
       const cancel = CANCELLABLE.has(trip.status)
         ? [h("button", { type: "button", class: "danger", onclick: (e) => this.cancel(trip, e.target) }, "Cancel ride")]
         : [];
-      card.replaceChildren(tripCard(trip, headline(trip), cancel));
+      card.replaceChildren(tripCard(trip, headline(trip), "rider", cancel));
     }
     const past = this.trips.finished().map((t) => historyItem(t, t.driver && `driver ${personName(t.driver)}`));
     fillList($("#rider-history"), past, "No past rides yet.");

@@ -1,25 +1,28 @@
 // What every screen shares: building elements, toasts, how a trip and an error read to a person.
 // Text from users or the server only ever goes in as text nodes (never innerHTML).
 
-/** h("p", {class: "x"}, "text", child) -> <p class="x">text<child></p>; null children are skipped. */
+/** h("p", {class: "x"}, "text", child) -> <p class="x">text<child></p>; null and false children are skipped. */
 export function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
     if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
     else if (value !== false && value != null) element.setAttribute(name, value === true ? "" : value);
   }
-  element.append(...children.filter((child) => child != null));
+  element.append(...children.filter((child) => child != null && child !== false));
   return element;
 }
 
 export const $ = (selector) => document.querySelector(selector);
 
 const TOAST_SECONDS = 6;
+const TOASTS_SHOWN = 3;
 
-/** A short message at the bottom of the screen, read out by screen readers. */
+/** A short message at the bottom of the screen, read out by screen readers; the newest few stay. */
 export function toast(text, kind = "info") {
+  const toasts = $("#toasts");
   const item = h("p", { class: `toast ${kind}` }, text);
-  $("#toasts").append(item);
+  toasts.append(item);
+  while (toasts.children.length > TOASTS_SHOWN) toasts.firstElementChild.remove();
   setTimeout(() => item.remove(), TOAST_SECONDS * 1000);
 }
 
@@ -39,8 +42,10 @@ export const STATUS_LABELS = {
 
 const when = (iso) => new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
 
-/** A trip as a card: its status, where from and to, who, when, then `actions` (buttons). */
-export function tripCard(trip, headline, actions = []) {
+/** A trip as a card: its status, where from and to, who (but not `viewer`, the one looking), when, then `actions`. */
+export function tripCard(trip, headline, viewer, actions = []) {
+  const rider = viewer !== "rider" && trip.rider;
+  const driver = viewer !== "driver" && trip.driver;
   return h(
     "article",
     { class: "trip", "data-nk": trip.nk, "data-status": trip.status },
@@ -51,8 +56,8 @@ export function tripCard(trip, headline, actions = []) {
       {},
       h("dt", {}, "From"), h("dd", {}, trip.pick_up_address),
       h("dt", {}, "To"), h("dd", {}, trip.drop_off_address),
-      trip.rider && h("dt", {}, "Rider"), trip.rider && h("dd", {}, personName(trip.rider)),
-      trip.driver && h("dt", {}, "Driver"), trip.driver && h("dd", {}, personName(trip.driver)),
+      rider && h("dt", {}, "Rider"), rider && h("dd", {}, personName(rider)),
+      driver && h("dt", {}, "Driver"), driver && h("dd", {}, personName(driver)),
       h("dt", {}, "Requested"), h("dd", {}, when(trip.created)),
     ),
     actions.length ? h("div", { class: "actions" }, ...actions) : null,
