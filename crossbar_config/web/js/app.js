@@ -45,7 +45,10 @@ function start(username, password, form) {
         showScreen(details.authrole);
         for (const f of document.querySelectorAll("#welcome form")) f.reset();
       }
-      view.attach(session).catch((failure) => toast(errorMessage(failure), "error"));
+      view.attach(session).catch((failure) => {
+        // Dropped again halfway: the banner says so, and the next join starts over.
+        if (failure.error !== "taxi.offline") toast(errorMessage(failure), "error");
+      });
     },
     onOffline() {
       view?.detach();

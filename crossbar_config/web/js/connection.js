@@ -12,6 +12,10 @@ const pending = new Set();
 /** session.call with keyword arguments; rejected with {error: "taxi.offline"} if the connection drops first. */
 export function call(session, procedure, kwargs = {}) {
   return new Promise((resolve, reject) => {
+    if (!session?.isOpen) {
+      reject({ error: "taxi.offline" });
+      return;
+    }
     pending.add(reject);
     session.call(procedure, [], kwargs).then(resolve, reject).finally(() => pending.delete(reject));
   });

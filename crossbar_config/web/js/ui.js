@@ -89,7 +89,7 @@ const MESSAGES = {
   "taxi.error.internal": "Something went wrong on our side. Please try again.",
   "wamp.error.no_such_procedure": "The service is restarting. Please try again in a moment.",
   "wamp.error.canceled": "The service is restarting. Please try again in a moment.",
-  "taxi.offline": "The connection was lost before an answer came. Please try again once back online.",
+  "taxi.offline": "The connection was lost: please try again once it is back.",
   "taxi.unreachable": "Cannot reach the server. Check your connection and try again.",
 };
 
