@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 import psutil
 from twisted.internet import task
+from sqlalchemy.engine import make_url
 from twisted.logger import formatEvent, globalLogPublisher
 
 from components.node import TaxiNode
@@ -32,6 +33,22 @@ def router_worker_of(controller: psutil.Process) -> psutil.Process | None:
         if any(ROUTER_WORKER in part for part in child.cmdline()):
             return child
     return None
+
+
+def database_processes(database_url: str) -> list[psutil.Process]:
+    """The PostgreSQL server processes serving this database's connections, if it runs on this
+    machine: the work the database does for taxi is part of taxi's cost (the floor has none).
+    Looked for once the backend has opened its pool; one opened later is not counted."""
+    url = make_url(database_url) if "://" in database_url else None
+    if url is None or url.get_backend_name() != "postgresql" or url.host not in (None, "localhost", "127.0.0.1"):
+        return []
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        title = " ".join(process.info["cmdline"] or ())
+        # A connection's process title: "postgres: 15/main: USER DATABASE HOST(PORT) STATE".
+        if title.startswith("postgres: ") and f" {url.database} " in title:
+            found.append(process)
+    return found
 
 
 class LocalNode:
@@ -86,6 +103,7 @@ class LocalNode:
             "router": _alive([router_worker_of(controller) if controller else None]),
             "controller": _alive([controller]),
             "backend": _alive(backends),
+            "database": database_processes(self.database_url),
         }
 
     async def stop(self) -> None:
