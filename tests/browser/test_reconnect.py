@@ -5,7 +5,6 @@ they show what happened while they were away and go on live."""
 import pytest
 from playwright.sync_api import expect
 
-import e2e.node
 from conftest import BACKENDS
 from e2e.node import RunningNode
 
@@ -18,19 +17,16 @@ RECONNECTED = 30_000  # ms
 class SamePortNodes:
     """`taxi run` nodes one after another on one port and one database, as a restarted server."""
 
-    def __init__(self, database_url, workdir, monkeypatch):
+    def __init__(self, database_url, workdir):
         self.database_url = database_url
         self.workdir = workdir
-        self.monkeypatch = monkeypatch
         self.runs: list[RunningNode] = []
 
     def start(self) -> RunningNode:
         workdir = self.workdir / f"run-{len(self.runs) + 1}"
         workdir.mkdir()
-        with self.monkeypatch.context() as patch:
-            if self.runs:  # RunningNode takes a free port; this one must be the port the pages know
-                patch.setattr(e2e.node, "free_port", lambda: self.runs[0].port)
-            running = RunningNode(self.database_url, workdir)
+        # The first takes a free port; the next ones the same, the port the pages know.
+        running = RunningNode(self.database_url, workdir, port=self.runs[0].port if self.runs else None)
         self.runs.append(running)
         running.wait_until_serving()
         return running
@@ -40,9 +36,9 @@ class SamePortNodes:
 
 
 @pytest.fixture(params=BACKENDS)
-def nodes(request, new_database, tmp_path, monkeypatch):
+def nodes(request, new_database, tmp_path):
     with new_database(request.param) as url:
-        nodes = SamePortNodes(url, tmp_path, monkeypatch)
+        nodes = SamePortNodes(url, tmp_path)
         try:
             yield nodes
         finally:

@@ -56,7 +56,7 @@ def test_a_ride_from_request_to_completion_seen_live_by_the_rider_and_both_drive
     expect(ann.ride.get_by_role("button", name="Cancel ride")).to_have_count(0)
     for person, other in ((ann, "driver Bob Driver"), (bob, "rider Ann Rider")):
         past = person.history.locator("li", has_text="Main St 1 → Central Station")
-        expect(past).to_contain_text(f"Completed · ")
+        expect(past).to_contain_text("Completed · ")
         expect(past).to_contain_text(other)
     expect(cy.history).to_contain_text("No past rides yet.")
     ann.shot("completed")

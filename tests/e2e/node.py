@@ -19,9 +19,10 @@ BACKEND_READY = "backend ready"
 
 
 class RunningNode:
-    def __init__(self, database_url: str, workdir: Path, *extra_args: str):
+    def __init__(self, database_url: str, workdir: Path, *extra_args: str, port: int | None = None):
+        """On `port`, or a free one; a restarted node takes its predecessor's, as a server would."""
         self.database_url = database_url
-        self.port = free_port()
+        self.port = port or free_port()
         self.log_path = workdir / f"taxi-run-{self.port}.log"
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
