@@ -78,8 +78,9 @@ def _load_note(point: dict) -> str:
     before, after = point["load_average"]
     note = f"load average (1 min) {before:.1f} before, {after:.1f} after, on {os.cpu_count()} CPUs"
     if before > (os.cpu_count() or 1) / 2:
-        # Measured before our own nodes started, so it is all someone else's.
-        note += ": other work shared the CPUs with this run; compare its ratios, not its absolute figures"
+        # Measured before this point's nodes started: other work, or the minute-long memory of
+        # the point before it in a sweep.
+        note += ": the CPUs were busy as this point began; compare its ratios, not its absolute figures"
     return note
 
 
