@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import signal
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -32,6 +33,15 @@ from taxi_core.migrate import migrate
 from taxi_core.services import TaxiService
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_configure(config):
+    # A shell without job control starts a background command (`make test &`) with SIGINT
+    # ignored; every `taxi run` the tests start would inherit that and ignore the Ctrl-C they
+    # send it as a user would, and fail as "did not stop cleanly". The suite plays a user at a
+    # terminal: Python's own handler here is reset to the default in every child.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 DEFAULT_POSTGRES_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 # Threaded tests run up to this many sessions at once; every engine gets room for them all.
 POOL_SIZE = 25
