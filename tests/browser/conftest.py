@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BACKENDS
-from e2e.node import RunningNode
+from e2e.node import serving_node
 
 from .app import App, EventRelay
 
@@ -54,12 +54,8 @@ def browser():
 @pytest.fixture(scope="session", params=BACKENDS)
 def node(request, new_database, tmp_path_factory):
     with new_database(request.param) as url:
-        running = RunningNode(url, tmp_path_factory.mktemp(f"browser-node-{request.param}"))
-        try:
-            running.wait_until_serving()
-            yield running
-        finally:
-            running.stop()
+        with serving_node(url, tmp_path_factory.mktemp(f"browser-node-{request.param}")) as node:
+            yield node
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from twisted.internet import defer
 
 from conftest import BACKENDS
-from .node import RunningNode
+from .node import RunningNode, serving_node
 from .wamp import connect
 
 PASSWORD = "correct horse battery"
@@ -18,13 +18,8 @@ PASSWORD = "correct horse battery"
 @pytest.fixture(scope="session", params=BACKENDS)
 def node(request, new_database, tmp_path_factory):
     with new_database(request.param) as url:
-        running = RunningNode(url, tmp_path_factory.mktemp(f"node-{request.param}"))
-        try:
-            running.wait_until_serving()
-            yield running
-        finally:
-            returncode = running.stop()
-        assert returncode == 0, f"taxi run did not stop cleanly on Ctrl-C\n{running.log_tail()}"
+        with serving_node(url, tmp_path_factory.mktemp(f"node-{request.param}")) as node:
+            yield node
 
 
 @pytest.fixture(params=BACKENDS)

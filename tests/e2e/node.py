@@ -7,7 +7,9 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import psutil
 
@@ -68,6 +70,18 @@ class RunningNode:
                 self.process.wait()
         self._log.close()
         return self.process.returncode
+
+
+@contextmanager
+def serving_node(database_url: str, workdir: Path) -> Iterator[RunningNode]:
+    """A `taxi run` that serves for the duration, then gets Ctrl-C, which must stop it cleanly."""
+    node = RunningNode(database_url, workdir)
+    try:
+        node.wait_until_serving()
+        yield node
+    finally:
+        returncode = node.stop()
+    assert returncode == 0, f"taxi run did not stop cleanly on Ctrl-C\n{node.log_tail()}"
 
 
 def wait_until(predicate, timeout: float, what: str, node: RunningNode | None = None):

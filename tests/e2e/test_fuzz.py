@@ -40,7 +40,7 @@ from twisted.internet.threads import blockingCallFromThread
 from components.router_guard import UNPASSABLE
 from taxi_core.db import engine_url
 
-from .conftest import PASSWORD, Users
+from .conftest import Users
 from .wamp import SERIALIZERS as WIRE_SERIALIZERS
 from .wamp import connect
 
@@ -250,7 +250,7 @@ class Fuzzers:
 @pytest_twisted.async_yield_fixture(scope="module")
 async def fuzzers(node):
     users = Users(node)
-    (rider_session, rider), (driver_session, driver) = await users.new("rider"), await users.new("driver")
+    (rider_session, rider), (_, driver) = await users.new("rider"), await users.new("driver")
     sessions = {}
     for serializer in SERIALIZERS:
         sessions["anonymous", serializer] = await connect(node.port, serializer=serializer)
