@@ -9,8 +9,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import psutil
-from twisted.internet import task
 from sqlalchemy.engine import make_url
+from twisted.internet import task
 from twisted.logger import formatEvent, globalLogPublisher
 
 from components.node import TaxiNode
@@ -39,8 +39,8 @@ def database_processes(database_url: str) -> list[psutil.Process]:
     """The PostgreSQL server processes serving this database's connections, if it runs on this
     machine: the work the database does for taxi is part of taxi's cost (the floor has none).
     Looked for once the backend has opened its pool; one opened later is not counted."""
-    url = make_url(database_url) if "://" in database_url else None
-    if url is None or url.get_backend_name() != "postgresql" or url.host not in (None, "localhost", "127.0.0.1"):
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql" or url.host not in (None, "localhost", "127.0.0.1"):
         return []
     found = []
     for process in psutil.process_iter(["cmdline"]):

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, maybeDeferred
 
-from components.auth import Authenticator
 from components import backend
+from components.auth import Authenticator
 from components.backend import BackendConnection
 from components.trips import TripProcedures
 from taxi_core.config import Settings
