@@ -5,7 +5,7 @@ setup(
     version="0.1.0",
     description="Real-time ride-hailing dispatch on WAMP: Crossbar.io, Autobahn|Python, SQLAlchemy",
     python_requires=">=3.11",
-    packages=find_packages(include=["taxi_core", "taxi_core.*", "components", "components.*", "crossbar_config"]),
+    packages=find_packages(include=["taxi_core", "taxi_core.*", "components", "components.*", "taxi", "taxi.*", "taxi_bench", "taxi_bench.*", "crossbar_config"]),
     package_data={
         "taxi_core": ["migrations/script.py.mako", "migrations/versions/*.py"],
         "crossbar_config": ["config.yaml", "web/*", "web/**/*"],
@@ -32,5 +32,5 @@ setup(
         # `taxi bench`: its progress bar, its CPU and memory figures, and the --sweep plot.
         "bench": ["tqdm>=4.66", "psutil>=5.9", "matplotlib>=3.8"],
     },
-    entry_points={"console_scripts": ["taxi = components.cli:main"]},
+    entry_points={"console_scripts": ["taxi = taxi.cli:main"]},
 )

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from components.bench.plot import plot_sweep
-from components.bench.stub import MemoryService
+from taxi_bench.plot import plot_sweep
+from taxi_bench.stub import MemoryService
 
 pytestmark = pytest.mark.bench
 

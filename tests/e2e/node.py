@@ -13,7 +13,7 @@ from typing import Iterator
 
 import psutil
 
-from components.ports import free_port, port_open
+from taxi.ports import free_port, port_open
 
 TAXI = str(Path(sys.executable).with_name("taxi"))
 START_TIMEOUT = 90

@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 POSTGRES_CTL = shlex.split(os.environ.get("TAXI_TEST_POSTGRES_CTL", "pg_ctlcluster 15 main"))
 OUTAGE = 3  # seconds the database stays down
 RECOVERY_BOUND = 10  # seconds after the database is back by which taxi must serve again
-BENCHMARK = "taxi bench|components.bench"
+BENCHMARK = "taxi bench|taxi_bench"
 BENCHMARK_WAIT = 30 * 60
 # What a call may get while the database is away: the contract's answer to an unexpected
 # failure, or no answer in time (an unknown outcome, resolved later).

@@ -13,8 +13,8 @@ from twisted.internet.defer import Deferred
 from taxi_core.config import Settings
 from taxi_core.migrate import migrate
 
-from .bench.args import add_arguments as add_bench_arguments
-from .logs import start_logging
+from taxi_bench.args import add_arguments as add_bench_arguments
+from components.logs import start_logging
 
 
 def parse_args(argv):
@@ -45,7 +45,7 @@ def main(argv=None) -> None:
 
         return backend_main()
     if args.command == "bench":
-        from components.bench.cli import main as bench_main
+        from taxi_bench.cli import main as bench_main
 
         return bench_main(args)
     if args.command == "router":
@@ -69,7 +69,7 @@ def router(settings: Settings) -> None:
 
 
 def run(settings: Settings, backends: int, shared_backend_transport: bool = False) -> None:
-    from components.node import TaxiNode
+    from taxi.supervisor import TaxiNode
 
     start_logging(timestamps=True)
 

@@ -13,15 +13,15 @@ from sqlalchemy.engine import make_url
 from twisted.internet import task
 from twisted.logger import formatEvent, globalLogPublisher
 
-from components.node import TaxiNode
-from components.ports import free_port, port_open
+from taxi.supervisor import TaxiNode
+from taxi.ports import free_port, port_open
 from taxi_core.config import Settings
 from taxi_core.migrate import migrate
 
 BACKEND_READY = "backend ready"  # what components.backend, and the stub, log once registered
 START_TIMEOUT = 90
 ROUTER_WORKER = "crossbar.worker.router"
-STUB_COMMAND = [sys.executable, "-m", "components.bench.stub"]
+STUB_COMMAND = [sys.executable, "-m", "taxi_bench.stub"]
 
 
 def _alive(processes) -> list[psutil.Process]:
@@ -52,7 +52,7 @@ def database_processes(database_url: str) -> list[psutil.Process]:
 
 
 class LocalNode:
-    """`taxi run`'s node (components.node.TaxiNode) on a free port, in this process's reactor.
+    """`taxi run`'s node (taxi.supervisor.TaxiNode) on a free port, in this process's reactor.
 
     Its children's output goes to `log_path`; it is ready when the backend (or the stub, which
     logs the same line) has registered and the public port is open.

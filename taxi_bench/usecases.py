@@ -1,6 +1,6 @@
 """The database's share alone: TaxiService's trip use cases in this process, no WAMP, no threads.
 
-    python -m components.bench.usecases [DATABASE_URL] [--trips N]
+    python -m taxi_bench.usecases [DATABASE_URL] [--trips N]
 
 One rider and one driver; each trip is request, accept, IN_PROGRESS, COMPLETED. Prints the CPU
 time per trip (time.process_time, so what else the machine runs moves it little) and the wall
@@ -49,7 +49,7 @@ def measure(service: TaxiService, trips: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m components.bench.usecases", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m taxi_bench.usecases", description=__doc__.split("\n")[0])
     parser.add_argument("database_url", nargs="?", help="default: a new SQLite file")
     parser.add_argument("--trips", type=int, default=1000)
     args = parser.parse_args()
