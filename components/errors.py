@@ -16,10 +16,14 @@ from taxi_core.domain import (
 )
 
 INTERNAL = "taxi.error.internal"
+INVALID_ARGUMENT = "taxi.error.invalid_argument"
 AUTHENTICATION_FAILED = "wamp.error.authentication_failed"
+# The router's refusal (WAMP's own URI), answered by Crossbar and, for what Crossbar gets
+# wrong, by components/router_guard.py.
+NOT_AUTHORIZED = "wamp.error.not_authorized"
 
 ERROR_URIS = {
-    InvalidArgument: "taxi.error.invalid_argument",
+    InvalidArgument: INVALID_ARGUMENT,
     UsernameTaken: "taxi.error.username_taken",
     TripNotFound: "taxi.error.not_found",
     TripTaken: "taxi.error.trip_taken",

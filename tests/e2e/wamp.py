@@ -51,6 +51,7 @@ class Client(ApplicationSession):
         self.joined = defer.Deferred()
         self.left = defer.Deferred()
         self.delivered = []  # every EVENT message the router sent this session
+        self.replies = []  # every RESULT and ERROR, details and all: a call returns its value without them
 
     def onConnect(self):
         methods = self._authmethods or (["ticket"] if self._ticket is not None else ["anonymous"])
@@ -64,6 +65,8 @@ class Client(ApplicationSession):
         # sent nothing at all for a subscription it refused.
         if isinstance(msg, message.Event):
             self.delivered.append(msg)
+        elif isinstance(msg, (message.Result, message.Error)):
+            self.replies.append(msg)
         return super().onMessage(msg)
 
     def onJoin(self, details):
