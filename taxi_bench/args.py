@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 
 SWEEP_DRIVERS = (10, 100, 1000)
-DEFAULTS = {"drivers": 100, "riders": 10, "trips": 96, "warmup": 1, "rounds": 8}
+DEFAULTS = {"drivers": 100, "riders": 10, "trips": 96, "warmup": 1}
+DEFAULT_ROUNDS = 8  # or T, if fewer: a round has at least one trip per rider
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,8 +15,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--riders", type=int, default=DEFAULTS["riders"], help="riders requesting at once, R (default %(default)s)")
     add("--trips", type=int, default=DEFAULTS["trips"], help="trips each rider makes in turn, T (default %(default)s)")
     add("--warmup", type=int, default=DEFAULTS["warmup"], help="untimed trips per rider first (default %(default)s)")
-    add("--rounds", type=int, default=DEFAULTS["rounds"],
-        help="the timed trips are made in this many rounds, the floor's and taxi's in turn (default %(default)s)")
+    add("--rounds", type=int,
+        help=f"the timed trips are made in this many rounds, the floor's and taxi's in turn, at most T "
+             f"(default {DEFAULT_ROUNDS}, or T if T is smaller)")
     add("--database-url", help="taxi's database (default: a new SQLite file in the work directory)")
     add("--url", help="run taxi's part against this running node (ws://HOST:PORT/ws); the floor still runs here")
     add("--serializer", choices=("json", "msgpack", "cbor"), default="msgpack",

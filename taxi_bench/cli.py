@@ -9,6 +9,7 @@ so that whatever else the machine is doing weighs on both alike.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import os
 import sys
 import tempfile
@@ -17,24 +18,84 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from twisted.internet import defer, task
-from twisted.logger import FileLogObserver, formatEvent, globalLogBeginner
+from twisted.logger import (
+    FileLogObserver,
+    FilteringLogObserver,
+    LogLevel,
+    LogLevelFilterPredicate,
+    Logger,
+    eventAsText,
+    formatEvent,
+    globalLogBeginner,
+)
 
 from . import report
-from .args import SWEEP_DRIVERS
+from .args import DEFAULT_ROUNDS, SWEEP_DRIVERS
 from .nodes import LocalNode, RemoteNode
 from .runner import Run
 from .stats import machine
 
+INSTALL_EXTRA = "pip install 'taxi[bench]' (in a clone of taxi: pip install -e '.[bench]')"
+
+log = Logger()
+
 
 def main(args) -> None:
-    if min(args.drivers, args.riders, args.trips, args.rounds) < 1 or args.rounds > args.trips:
-        raise SystemExit("taxi bench: --drivers, --riders, --trips and --rounds must be at least 1, rounds ≤ trips")
+    _check(args)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="taxi-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    # Child processes' lines go to each node's own log (nodes.py); the rest of the chatter here.
-    chatter = FileLogObserver(open(workdir / "bench.log", "a", encoding="utf-8"), lambda e: formatEvent(e) + "\n")
-    globalLogBeginner.beginLoggingTo([lambda event: "tag" in event or chatter(event)], redirectStandardIO=False)
-    task.react(lambda reactor: defer.ensureDeferred(_bench(reactor, args, workdir)))
+    _log_to(workdir / "bench.log")
+    task.react(lambda reactor: defer.ensureDeferred(_bench_or_say_why(reactor, args, workdir)))
+
+
+def _check(args) -> None:
+    """Refuses, in one line and before anything starts, a run that could not go through."""
+    if args.rounds is None:
+        args.rounds = min(DEFAULT_ROUNDS, args.trips)
+    if min(args.drivers, args.riders, args.trips, args.rounds) < 1 or args.rounds > args.trips:
+        raise SystemExit("taxi bench: --drivers, --riders, --trips and --rounds must be at least 1, and --rounds at most --trips")
+    # The `bench` extra (setup.py); its third, psutil, comes with Crossbar. tqdm is imported
+    # once the nodes are up and matplotlib after the sweep: a missing one is found now instead.
+    for module in ("tqdm", *(("matplotlib",) if args.sweep else ())):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as missing:
+            raise SystemExit(f"taxi bench needs the bench extra ({missing.name or module} is missing): {INSTALL_EXTRA}")
+
+
+def _log_to(path: Path) -> None:
+    """Everything to the run's log file; errors to the terminal as well, one line each (their
+    tracebacks are in the file). Lines from the nodes' child processes (events with a "tag") go
+    to each node's own log instead (nodes.py); a node that does not start quotes its end."""
+    text = open(path, "a", encoding="utf-8")
+    chatter = FileLogObserver(text, lambda event: eventAsText(event, includeSystem=False) + "\n")
+    terminal = FilteringLogObserver(
+        FileLogObserver(sys.stderr, lambda event: f"taxi bench: {_one_line(event)}\n"),
+        [LogLevelFilterPredicate(defaultLogLevel=LogLevel.error)],
+    )
+
+    def observe(event) -> None:
+        if "tag" not in event:
+            chatter(event)
+            terminal(event)
+
+    globalLogBeginner.beginLoggingTo([observe], redirectStandardIO=False)
+
+
+def _one_line(event) -> str:
+    failure = event.get("log_failure")
+    reason = f": {failure.type.__name__}: {failure.getErrorMessage()}" if failure else ""
+    return formatEvent(event) + reason
+
+
+async def _bench_or_say_why(reactor, args, workdir: Path) -> None:
+    try:
+        await _bench(reactor, args, workdir)
+    except Exception as error:
+        # The traceback to the log file only (below the terminal's level); the reason to the terminal.
+        log.failure("taxi bench failed", level=LogLevel.info)
+        raise SystemExit(f"taxi bench failed: {type(error).__name__}: {error}\n"
+                         f"(the traceback is in {workdir / 'bench.log'}, the nodes' logs beside it)")
 
 
 async def _bench(reactor, args, workdir: Path) -> None:
@@ -64,8 +125,9 @@ async def _bench(reactor, args, workdir: Path) -> None:
         plot_sweep(points, args.plot, f"taxi bench --sweep: {database}, R={args.riders} riders × T={args.trips} trips")
         print(f"plot: {args.plot}")
     print(f"logs: {workdir}")
-    if any(p[side]["errors"] for p in points for side in ("floor", "taxi")):
-        raise SystemExit("some trips failed; see the JSON and the logs")
+    failed = report.failures(points)
+    if failed:
+        raise SystemExit(f"taxi bench: some trips failed:\n{failed}")
 
 
 def _database_kind(args) -> str:

@@ -87,8 +87,13 @@ class LocalNode:
         deadline = time.monotonic() + START_TIMEOUT
         while not (self._ready_lines and port_open(self.port)):
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the node did not start within {START_TIMEOUT}s; see {self.log_path}")
+                raise RuntimeError(f"the {'floor' if self.floor else 'taxi'} node did not start within {START_TIMEOUT}s; "
+                                   f"the end of {self.log_path}:\n{self._log_tail()}")  # fmt: skip
             await task.deferLater(self._reactor, 0.1, lambda: None)
+
+    def _log_tail(self, lines: int = 20) -> str:
+        self._log.flush()
+        return "\n".join(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
     def processes(self) -> dict[str, list[psutil.Process]]:
         protocols = self._node.monitor.protocols

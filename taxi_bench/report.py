@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 
 from .stats import latency_summary
 from .workload import Workload
@@ -128,6 +129,16 @@ def table(point: dict) -> str:
              for r in rows]  # fmt: skip
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(line.rstrip() for line in lines)
+
+
+def failures(points: list[dict]) -> str:
+    """What made trips fail, one line for each side, point and error, most frequent first ("" if none)."""
+    return "\n".join(
+        f"  {side}, D={point['drivers']}: {count} × {error}"
+        for point in points
+        for side in ("floor", "taxi")
+        for error, count in Counter(point[side]["errors"]).most_common()
+    )
 
 
 def write_json(path: str, document: dict) -> None:

@@ -1,4 +1,5 @@
-"""`taxi bench` keeps working: a tiny run end to end, the stub's answers, the sweep's plot.
+"""`taxi bench` keeps working: a tiny run end to end, the stub's answers, the sweep's plot; and
+when it cannot run, it says why on the terminal.
 
 No figure is checked against a number: these machines are too noisy for timed assertions.
 """
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from taxi.ports import free_port
 from taxi_bench.plot import plot_sweep
 from taxi_bench.stub import MemoryService
 
@@ -24,11 +26,12 @@ LATENCIES = ("request_ms", "last_driver_alert_ms", "rider_alert_ms")
 
 @pytest.fixture(scope="module")
 def bench_run(tmp_path_factory):
-    """One tiny run on SQLite, the floor's and taxi's: (its stdout, its JSON)."""
+    """One tiny run on SQLite, the floor's and taxi's: (its stdout, its JSON). Fewer trips than
+    the default number of rounds, which must just work."""
     workdir = tmp_path_factory.mktemp("bench")
     result = subprocess.run(
         [TAXI, "bench", "--drivers", str(DRIVERS), "--riders", str(RIDERS), "--trips", str(TRIPS),
-         "--rounds", "2", "--json", str(workdir / "bench.json"), "--workdir", str(workdir)],
+         "--json", str(workdir / "bench.json"), "--workdir", str(workdir)],
         capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
@@ -67,6 +70,12 @@ def test_the_json_holds_every_figure(bench_run, side):
     assert "idle_driver_session_kb" in figures
 
 
+def test_a_run_of_fewer_trips_than_rounds_makes_one_round_a_trip(bench_run):
+    stdout, document = bench_run
+    assert document["rounds"] == TRIPS
+    assert f"T={TRIPS} trips in {TRIPS} rounds" in stdout
+
+
 def test_the_json_holds_the_ratios_and_the_targets(bench_run):
     _, document = bench_run
     point = document["points"][0]
@@ -102,3 +111,37 @@ def test_the_sweep_plot_is_drawn(tmp_path):
     points = [{"drivers": d, "floor": latencies, "taxi": latencies} for d in (10, 100, 1000)]
     plot_sweep(points, str(tmp_path / "sweep.png"), "test")
     assert (tmp_path / "sweep.png").read_bytes().startswith(b"\x89PNG")
+
+
+def taxi_bench(*args: str, without: str | None = None) -> subprocess.CompletedProcess:
+    """`taxi bench ARGS`; `without`: a module made unimportable first, as if it were not
+    installed (None in sys.modules is Python's own way to stop an import)."""
+    hide = f"sys.modules[{without!r}] = None; " if without else ""
+    command = [sys.executable, "-c", f"import sys; {hide}from taxi.cli import main; main()", "bench", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_without_the_bench_extra_it_says_in_one_line_how_to_install_it(tmp_path):
+    result = taxi_bench("--trips", "5", "--workdir", str(tmp_path / "run"), without="tqdm")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "taxi bench needs the bench extra (tqdm is missing): "
+        "pip install 'taxi[bench]' (in a clone of taxi: pip install -e '.[bench]')"
+    ]
+    assert not (tmp_path / "run").exists()  # refused before it started anything
+
+
+def test_more_rounds_than_trips_are_refused_before_anything_starts(tmp_path):
+    result = taxi_bench("--trips", "2", "--rounds", "3", "--workdir", str(tmp_path / "run"))
+    assert result.returncode == 1 and "--rounds at most --trips" in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_node_that_cannot_start_is_reported_on_the_terminal_with_its_reason(tmp_path):
+    nobody_listens = f"postgresql://postgres@127.0.0.1:{free_port()}/taxi"
+    result = taxi_bench("--drivers", "1", "--riders", "1", "--trips", "1", "--database-url", nobody_listens,
+                        "--workdir", str(tmp_path))  # fmt: skip
+    assert result.returncode == 1
+    assert "taxi bench failed: OperationalError" in result.stderr and "Connection refused" in result.stderr
+    assert f"the traceback is in {tmp_path / 'bench.log'}" in result.stderr
+    assert "Traceback" in (tmp_path / "bench.log").read_text()
