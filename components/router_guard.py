@@ -23,7 +23,7 @@ docs/crossbar-workarounds.md describes for upstream, with how to reproduce it.
    session id, authid and authrole on every RESULT (a hard-coded `disclose = True  # FIXME`),
    so every caller learned the backend's session id. WAMP defines no such detail and Crossbar
    has no setting for it (a role's `disclose` is about the caller), and no client of taxi
-   needs it, so it is cleared for every receiver, on the one path all replies take.
+   needs it, so it is cleared for every receiver, on the path every RESULT takes.
 
 Each correction wraps one Crossbar method, once (installing twice changes nothing), and is
 checked against the code it was written for by tests/unit/test_router_guard.py.
@@ -102,8 +102,9 @@ def authorize_registrations_first(dealer_class=Dealer) -> None:
 
 
 def hide_callees(router_class=Router) -> None:
-    """Wrap Router.send, which every reply to a caller goes through: clear the callee's
-    identity from a RESULT or ERROR before it is serialized (one isinstance check a message)."""
+    """Wrap Router.send, which every RESULT and call ERROR goes through (all but the dealer's
+    "callee disconnected", sent straight to the transport and naming no callee): clear the
+    callee's identity before the message is serialized (one isinstance check a message)."""
 
     def make(original):
         def send(self, session, msg):
