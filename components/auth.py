@@ -22,7 +22,7 @@ from taxi_core.throttle import ACCOUNT_POLICY, PEER_POLICY, LoginThrottle
 
 from . import uris
 from .dbpool import DBPool
-from .errors import to_application_error
+from .errors import AUTHENTICATION_FAILED, to_application_error
 
 ROLE_RIGHTS = {
     Role.RIDER.value: {
@@ -64,7 +64,7 @@ class Authenticator:
         # are alice, not five more guesses each at her password (tests/e2e/test_impersonation.py).
         account, peer = str(authid).strip(), _peer_host(details)
         if self._accounts.is_locked(account) or self._peers.is_locked(peer):
-            return fail(ApplicationError(uris.AUTHENTICATION_FAILED, "too many failed logins; try again later"))
+            return fail(ApplicationError(AUTHENTICATION_FAILED, "too many failed logins; try again later"))
         d = maybeDeferred(validation.CREDENTIALS.clean, (), {"username": authid, "password": details.get("ticket")})
         d.addCallback(lambda credentials: self._pool.run(self._service.authenticate, **credentials))
 
@@ -76,7 +76,7 @@ class Authenticator:
             if failure.check(AuthenticationFailed, InvalidArgument):
                 self._accounts.failed(account)
                 self._peers.failed(peer)
-                raise ApplicationError(uris.AUTHENTICATION_FAILED, "wrong username or password")
+                raise ApplicationError(AUTHENTICATION_FAILED, "wrong username or password")
             return to_application_error(failure, uris.AUTHENTICATE)
 
         d.addCallbacks(succeeded, refused)

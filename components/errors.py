@@ -15,15 +15,16 @@ from taxi_core.domain import (
     UsernameTaken,
 )
 
-from . import uris
+INTERNAL = "taxi.error.internal"
+AUTHENTICATION_FAILED = "wamp.error.authentication_failed"
 
 ERROR_URIS = {
-    InvalidArgument: uris.INVALID_ARGUMENT,
-    UsernameTaken: uris.USERNAME_TAKEN,
-    TripNotFound: uris.NOT_FOUND,
-    TripTaken: uris.TRIP_TAKEN,
-    InvalidTransition: uris.INVALID_TRANSITION,
-    AuthenticationFailed: uris.AUTHENTICATION_FAILED,
+    InvalidArgument: "taxi.error.invalid_argument",
+    UsernameTaken: "taxi.error.username_taken",
+    TripNotFound: "taxi.error.not_found",
+    TripTaken: "taxi.error.trip_taken",
+    InvalidTransition: "taxi.error.invalid_transition",
+    AuthenticationFailed: AUTHENTICATION_FAILED,
 }
 
 log = Logger()
@@ -41,4 +42,4 @@ def to_application_error(failure: Failure, procedure: str) -> Failure:
         if failure.check(error_class):
             raise ApplicationError(uri, str(failure.value))
     log.failure("unexpected failure in {procedure}", failure=failure, procedure=procedure)
-    raise ApplicationError(uris.INTERNAL, "internal error")
+    raise ApplicationError(INTERNAL, "internal error")

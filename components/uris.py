@@ -1,8 +1,8 @@
 """Every name of the contract (docs/contract.md) on the Python side, once: the realm, the
-procedures, the topics and the error URIs. The statuses and roles are the domain's enums
-(taxi_core.domain.TripStatus, Role); the web app's twin of this module is
-crossbar_config/web/js/contract.js, and crossbar_config/config.yaml spells the names the
-router needs for itself.
+procedures and the topics. The error URIs are in components/errors.py (beside the domain
+errors they answer), the statuses and roles are the domain's enums (taxi_core.domain's
+TripStatus and Role). The web app's twin of all these is crossbar_config/web/js/contract.js;
+crossbar_config/config.yaml spells the names the router needs for itself.
 
 The wire, in short: clients call the procedures with keyword arguments only; the router
 discloses the caller (authid = username, authrole = rider | driver) to the backend, which
@@ -26,16 +26,6 @@ AUTHORIZE = "taxi.auth.authorize"
 
 DRIVERS_TOPIC = "taxi.drivers"
 TRIP_TOPIC_PREFIX = "taxi.trip."
-
-# components/errors.py says which domain error each of these answers.
-INVALID_ARGUMENT = "taxi.error.invalid_argument"
-USERNAME_TAKEN = "taxi.error.username_taken"
-NOT_FOUND = "taxi.error.not_found"
-TRIP_TAKEN = "taxi.error.trip_taken"
-INVALID_TRANSITION = "taxi.error.invalid_transition"
-INTERNAL = "taxi.error.internal"
-# WAMP's own, for a refused login (also what the login throttle answers).
-AUTHENTICATION_FAILED = "wamp.error.authentication_failed"
 
 
 def trip_topic(nk: str) -> str:
