@@ -16,7 +16,7 @@ from autobahn.wamp.types import RegisterOptions
 from twisted.internet.defer import fail, maybeDeferred, succeed
 
 from taxi_core import validation
-from taxi_core.domain import AuthenticationFailed, InvalidArgument
+from taxi_core.domain import AuthenticationFailed, InvalidArgument, Role
 from taxi_core.services import Clock, TaxiService, utc_now
 from taxi_core.throttle import ACCOUNT_POLICY, PEER_POLICY, LoginThrottle
 
@@ -25,22 +25,17 @@ from .dbpool import DBPool
 from .errors import AUTHENTICATION_FAILED, to_application_error
 
 ROLE_RIGHTS = {
-    "rider": {
+    Role.RIDER.value: {
         "call": {uris.TRIP_REQUEST, uris.TRIP_CANCEL, uris.TRIP_LIST, uris.TRIP_GET},
         "subscribe": set(),
     },
-    "driver": {
+    Role.DRIVER.value: {
         "call": {uris.TRIP_UPDATE, uris.TRIP_LIST, uris.TRIP_GET, uris.TRIP_AVAILABLE},
         "subscribe": {uris.DRIVERS_TOPIC},
     },
 }
 CONTRACT_URIS = frozenset().union(*(rights for role in ROLE_RIGHTS.values() for rights in role.values()))
 TRIP_TOPIC = re.compile(re.escape(uris.TRIP_TOPIC_PREFIX) + r"(?P<nk>[0-9a-f]{32})")
-
-CREDENTIALS = validation.Arguments(
-    required={"username": validation.SIGNUP.required["username"], "password": validation.SIGNUP.required["password"]},
-    optional={},
-)
 
 
 class Authenticator:
@@ -70,7 +65,7 @@ class Authenticator:
         account, peer = str(authid).strip(), _peer_host(details)
         if self._accounts.is_locked(account) or self._peers.is_locked(peer):
             return fail(ApplicationError(AUTHENTICATION_FAILED, "too many failed logins; try again later"))
-        d = maybeDeferred(CREDENTIALS.clean, (), {"username": authid, "password": details.get("ticket")})
+        d = maybeDeferred(validation.CREDENTIALS.clean, (), {"username": authid, "password": details.get("ticket")})
         d.addCallback(lambda credentials: self._pool.run(self._service.authenticate, **credentials))
 
         def succeeded(user):

@@ -14,12 +14,12 @@ from taxi_core.config import Settings
 from taxi_core.db import Database
 from taxi_core.services import TaxiService
 
+from . import uris
 from .auth import Authenticator
 from .dbpool import DBPool
 from .logs import start_logging
 from .trips import TripProcedures
 
-REALM = "taxi"
 BACKEND_AUTHID = "backend"
 # Reconnect soon after the router comes back: until the backend has registered again no
 # client can even log in (the authenticator is ours), so every second here is a second of
@@ -48,7 +48,7 @@ class BackendConnection(Service):
                     "max_retry_delay": MAX_RETRY_DELAY,
                 }
             ],
-            realm=REALM,
+            realm=uris.REALM,
             authentication={"ticket": {"authid": BACKEND_AUTHID, "ticket": settings.backend_ticket}},
         )
         self._component.on_join(self._on_join)

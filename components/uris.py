@@ -1,4 +1,8 @@
-"""Every procedure and topic of the contract (shared/DESIGN.md), named once.
+"""Every name of the contract (docs/contract.md) on the Python side, once: the realm, the
+procedures and the topics. The error URIs are in components/errors.py (beside the domain
+errors they answer), the statuses and roles are the domain's enums (taxi_core.domain's
+TripStatus and Role). The web app's twin of all these is crossbar_config/web/js/contract.js;
+crossbar_config/config.yaml spells the names the router needs for itself.
 
 The wire, in short: clients call the procedures with keyword arguments only; the router
 discloses the caller (authid = username, authrole = rider | driver) to the backend, which
@@ -6,6 +10,8 @@ never trusts identity from the payload. Every event carries one positional argum
 trip as it is after the change; events on a trip's own topic are retained, so a late
 subscriber asking for get_retained gets the latest state at once.
 """
+
+REALM = "taxi"
 
 SIGNUP = "user.signup"
 TRIP_REQUEST = "trip.request"

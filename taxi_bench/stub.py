@@ -31,10 +31,9 @@ from taxi_core.domain import (
     TripNotFound,
     TripStatus,
     UsernameTaken,
+    driver_step,
     explain_refused_cancel,
-    explain_refused_driver_step,
     may_view,
-    required_status_for,
 )
 from taxi_core.services import RequestOutcome, utc_now
 from taxi_core.views import trip_view, user_view
@@ -103,20 +102,14 @@ class MemoryService:
         return RequestOutcome(trip_view(trip), created=True)
 
     def update_trip(self, *, driver, nk, status):
-        target = TripStatus(status)
-        driver_user = self._users[driver]
-        trip = self._trip(nk)
-        owner_ok = trip.driver is None if target is TripStatus.STARTED else trip.driver is driver_user
-        if not (owner_ok and trip.status == required_status_for(target).value):
-            raise explain_refused_driver_step(
-                status=TripStatus(trip.status),
-                driver_id=trip.driver.id if trip.driver else None,
-                caller_id=driver_user.id,
-                target=target,
-            )
-        trip.status, trip.updated = target.value, self._clock()
-        if target is TripStatus.STARTED:
-            trip.driver = driver_user
+        step = driver_step(TripStatus(status))
+        driver_user, trip = self._users[driver], self._trip(nk)
+        as_is = dict(
+            status=TripStatus(trip.status), driver_id=trip.driver.id if trip.driver else None, caller_id=driver_user.id
+        )
+        if not step.applies_to(**as_is):
+            raise step.refusal(**as_is)
+        trip.status, trip.driver, trip.updated = step.target.value, driver_user, self._clock()
         return trip_view(trip)
 
     def cancel_trip(self, *, rider, nk):

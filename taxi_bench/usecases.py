@@ -18,6 +18,7 @@ import time
 from argon2 import PasswordHasher
 
 from taxi_core.db import Database
+from taxi_core.domain import Role, TripStatus
 from taxi_core.migrate import migrate
 from taxi_core.services import TaxiService
 
@@ -26,9 +27,9 @@ CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 def measure(service: TaxiService, trips: int) -> dict:
-    rider, driver = (f"{role}-{secrets.token_hex(4)}" for role in ("rider", "driver"))
-    service.signup(username=rider, password="bench-password", role="rider")
-    service.signup(username=driver, password="bench-password", role="driver")
+    rider, driver = (f"{role.value}-{secrets.token_hex(4)}" for role in (Role.RIDER, Role.DRIVER))
+    service.signup(username=rider, password="bench-password", role=Role.RIDER.value)
+    service.signup(username=driver, password="bench-password", role=Role.DRIVER.value)
     wall = dict.fromkeys(("request", "accept", "next step"), 0.0)
     cpu_started = time.process_time()
     for _ in range(trips):
@@ -36,10 +37,10 @@ def measure(service: TaxiService, trips: int) -> dict:
         nk = service.request_trip(rider=rider, pick_up_address="Main St 1", drop_off_address="Station",
                                   request_id=secrets.token_hex(8)).trip["nk"]  # fmt: skip
         requested = time.perf_counter()
-        service.update_trip(driver=driver, nk=nk, status="STARTED")
+        service.update_trip(driver=driver, nk=nk, status=TripStatus.STARTED.value)
         accepted = time.perf_counter()
-        service.update_trip(driver=driver, nk=nk, status="IN_PROGRESS")
-        service.update_trip(driver=driver, nk=nk, status="COMPLETED")
+        service.update_trip(driver=driver, nk=nk, status=TripStatus.IN_PROGRESS.value)
+        service.update_trip(driver=driver, nk=nk, status=TripStatus.COMPLETED.value)
         completed = time.perf_counter()
         wall["request"] += requested - started
         wall["accept"] += accepted - requested

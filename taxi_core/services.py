@@ -20,14 +20,14 @@ from .domain import (
     CANCELABLE_STATUSES,
     FINAL_STATUSES,
     AuthenticationFailed,
+    Driver,
     Role,
     TripNotFound,
     TripStatus,
     UsernameTaken,
+    driver_step,
     explain_refused_cancel,
-    explain_refused_driver_step,
     may_view,
-    required_status_for,
 )
 from .models import Trip, UTCDateTime, User
 from .views import trip_view, user_view
@@ -123,21 +123,17 @@ class TaxiService:
         return outcome
 
     def update_trip(self, *, driver: str, nk: str, status: str) -> dict:
-        target = TripStatus(status)
-        required = required_status_for(target)
-        statement = _ACCEPT if target is TripStatus.STARTED else _DRIVER_STEP
+        step = driver_step(TripStatus(status))
         with self._db.unit_of_work(write=True) as session:
-            won = _compare_and_set(session, statement, nk, driver, {required}, target, self._clock())
+            statement = _DRIVER_STEP[step.driver]
+            won = _compare_and_set(session, statement, nk, driver, {step.source}, step.target, self._clock())
             trip = _load_trip(session, nk)
             if not won:
-                raise explain_refused_driver_step(
-                    status=TripStatus(trip.status),
-                    driver_id=trip.driver_id,
-                    caller_id=_load_user(session, driver).id,
-                    target=target,
+                raise step.refusal(
+                    status=TripStatus(trip.status), driver_id=trip.driver_id, caller_id=_load_user(session, driver).id
                 )
             view = trip_view(trip)
-        if target is TripStatus.STARTED:
+        if step.is_accept:
             self._followers.remember(driver, nk)
         return view
 
@@ -220,10 +216,14 @@ def _conditional_update(owner, **values):
     )
 
 
-# The caller ("username") is named inside each statement: the accept sets the trip's driver
-# to the caller, a later step needs the caller to be its driver, and a cancel its rider.
-_ACCEPT = _conditional_update(and_(Trip.driver_id.is_(None), _USER_ID.is_not(None)), driver_id=_USER_ID)
-_DRIVER_STEP = _conditional_update(Trip.driver_id == _USER_ID)
+# The caller ("username") is named inside each statement. A driver's step (domain.DriverStep)
+# is one statement per "its driver must be": nobody (the accept, which makes the caller its
+# driver) or the caller; the step's source status is bound at execution. A cancel needs the
+# caller to be the trip's rider.
+_DRIVER_STEP = {
+    Driver.NOBODY: _conditional_update(and_(Trip.driver_id.is_(None), _USER_ID.is_not(None)), driver_id=_USER_ID),
+    Driver.CALLER: _conditional_update(Trip.driver_id == _USER_ID),
+}
 _CANCEL = _conditional_update(Trip.rider_id == _USER_ID)
 
 
@@ -247,7 +247,7 @@ def _find_request(session: Session, rider_id: int, request_id: str) -> Trip | No
 
 
 def _compare_and_set(session: Session, statement, nk: str, caller: str, from_statuses, to_status, now) -> bool:
-    """One conditional UPDATE (_ACCEPT, _DRIVER_STEP or _CANCEL): it changes the row only if
+    """One conditional UPDATE (one of _DRIVER_STEP, or _CANCEL): it changes the row only if
     the trip is still as expected, and its row count says whether it did.
 
     Of any number of concurrent callers exactly one can match the row, on SQLite (one

@@ -89,6 +89,11 @@ SIGNUP = Arguments(
     },
     optional={"first_name": NAME, "last_name": NAME},
 )
+# A login's ticket credential: the sign-up's username and password, checked the same way.
+CREDENTIALS = Arguments(
+    required={"username": SIGNUP.required["username"], "password": SIGNUP.required["password"]},
+    optional={},
+)
 TRIP_REQUEST = Arguments(
     required={"pick_up_address": ADDRESS, "drop_off_address": ADDRESS},
     optional={"request_id": Text(max_length=REQUEST_ID_MAX, strip=False)},

@@ -6,16 +6,17 @@ import pytest
 
 from taxi_core.domain import (
     CANCELABLE_STATUSES,
+    DRIVER_STEPS,
     FINAL_STATUSES,
+    Driver,
     InvalidTransition,
     Role,
     TripNotFound,
     TripStatus,
     TripTaken,
+    driver_step,
     explain_refused_cancel,
-    explain_refused_driver_step,
     may_view,
-    required_status_for,
 )
 
 CALLER, OTHER_DRIVER, RIDER = 1, 2, 3
@@ -56,18 +57,14 @@ def _lifecycle_cases():
             yield pytest.param(*case, id=f"{status}-{driver}-to-{target}")
 
 
-def driver_step(status: TripStatus, driver_id: int | None, target: TripStatus):
-    """What trip.update answers: the compare-and-set the service runs, then the domain's
-    explanation of why it matched no row."""
+def answer_to_driver_step(status: TripStatus, driver_id: int | None, target: TripStatus):
+    """What the domain's rule answers CALLER: "ok", or the class of the refusal."""
     try:
-        required = required_status_for(target)
+        step = driver_step(target)
     except InvalidTransition:
         return InvalidTransition
-    owner_matches = driver_id is None if target is TripStatus.STARTED else driver_id == CALLER
-    if status is required and owner_matches:
-        return "ok"
-    error = explain_refused_driver_step(status=status, driver_id=driver_id, caller_id=CALLER, target=target)
-    return type(error)
+    trip = dict(status=status, driver_id=driver_id, caller_id=CALLER)
+    return "ok" if step.applies_to(**trip) else type(step.refusal(**trip))
 
 
 LIFECYCLE_CASES = list(_lifecycle_cases())
@@ -80,19 +77,26 @@ def test_the_lifecycle_table_covers_every_status_target_and_driver():
 
 @pytest.mark.parametrize(("status", "driver_id", "target", "expected"), LIFECYCLE_CASES)
 def test_a_driver_step_is_allowed_or_refused_as_the_lifecycle_table_says(status, driver_id, target, expected):
-    assert driver_step(status, driver_id, target) == expected
+    assert answer_to_driver_step(status, driver_id, target) == expected
 
 
 def test_a_driver_moves_a_trip_one_step_forward_at_a_time():
     order = list(TripStatus)
-    for target in (TripStatus.STARTED, TripStatus.IN_PROGRESS, TripStatus.COMPLETED):
-        assert order.index(required_status_for(target)) == order.index(target) - 1
+    for target, step in DRIVER_STEPS.items():
+        assert step.target is target
+        assert order.index(step.source) == order.index(target) - 1
+
+
+def test_only_the_accept_takes_a_trip_that_nobody_drives():
+    accepts = [step for step in DRIVER_STEPS.values() if step.driver is Driver.NOBODY]
+    assert [(step.source, step.target) for step in accepts] == [(TripStatus.REQUESTED, TripStatus.STARTED)]
+    assert all(step.is_accept == (step in accepts) for step in DRIVER_STEPS.values())
 
 
 @pytest.mark.parametrize("target", [TripStatus.REQUESTED, TripStatus.CANCELED])
 def test_no_driver_may_set_a_trip_back_to_requested_or_cancel_it(target):
     with pytest.raises(InvalidTransition):
-        required_status_for(target)
+        driver_step(target)
 
 
 def test_a_rider_may_cancel_only_before_the_ride_begins():
@@ -101,8 +105,7 @@ def test_a_rider_may_cancel_only_before_the_ride_begins():
 
 def test_completed_and_canceled_are_final():
     assert FINAL_STATUSES == {TripStatus.COMPLETED, TripStatus.CANCELED}
-    drivable = (TripStatus.STARTED, TripStatus.IN_PROGRESS, TripStatus.COMPLETED)
-    assert not FINAL_STATUSES & {required_status_for(target) for target in drivable}
+    assert not FINAL_STATUSES & {step.source for step in DRIVER_STEPS.values()}
     assert not FINAL_STATUSES & CANCELABLE_STATUSES
 
 

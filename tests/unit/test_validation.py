@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from taxi_core.domain import InvalidArgument
 from taxi_core.validation import (
+    CREDENTIALS,
     NO_ARGUMENTS,
     SIGNUP,
     TRIP_BY_NK,
@@ -22,6 +23,7 @@ from taxi_core.validation import (
 NK = "0123456789abcdef0123456789abcdef"
 SPECS = {
     "signup": (SIGNUP, {"username": "alice", "password": "correct horse", "role": "rider"}),
+    "credentials": (CREDENTIALS, {"username": "alice", "password": "correct horse"}),
     "trip_request": (TRIP_REQUEST, {"pick_up_address": "1 Main St", "drop_off_address": "2 Elm St"}),
     "trip_update": (TRIP_UPDATE, {"nk": NK, "status": "STARTED"}),
     "trip_by_nk": (TRIP_BY_NK, {"nk": NK}),

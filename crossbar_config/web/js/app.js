@@ -1,17 +1,19 @@
 // The page: the welcome screen (log in, sign up), then the rider's or the driver's screen,
 // and the "offline" banner while the connection is down.
 
-import { logIn, signUp } from "./connection.js";
+import { OFFLINE, logIn, signUp } from "./connection.js";
+import { ROLE } from "./contract.js";
 import { DriverView } from "./driver.js";
 import { RiderView } from "./rider.js";
 import { $, errorMessage, toast } from "./ui.js";
 
-const views = { rider: new RiderView(), driver: new DriverView() };
+const views = { [ROLE.RIDER]: new RiderView(), [ROLE.DRIVER]: new DriverView() };
 let account = null;  // the logged-in connection: {logOut()}
 let view = null;  // the rider's or the driver's view while logged in
 
 function showScreen(name) {
-  for (const screen of ["welcome", "rider", "driver"]) $(`#${screen}`).hidden = screen !== name;
+  // Each role's screen is the element named after it (index.html).
+  for (const screen of ["welcome", ...Object.values(ROLE)]) $(`#${screen}`).hidden = screen !== name;
   $("#account").hidden = name === "welcome";
 }
 
@@ -47,7 +49,7 @@ function start(username, password, form) {
       }
       view.attach(session).catch((failure) => {
         // Dropped again halfway: the banner says so, and the next join starts over.
-        if (failure.error !== "taxi.offline") toast(errorMessage(failure), "error");
+        if (failure.error !== OFFLINE) toast(errorMessage(failure), "error");
       });
     },
     onOffline() {

@@ -1,7 +1,12 @@
 // The WAMP connection: sign up (anonymous), log in (ticket), stay logged in across drops.
 // Autobahn|JS is the global `autobahn` (vendor/autobahn.min.js, from npm at set-up time).
 
-const REALM = "taxi";
+import { AUTHMETHOD, ERROR, PROCEDURE, REALM } from "./contract.js";
+
+// The app's own failures, never on the wire: a call cut off by a drop, a server not reached.
+export const OFFLINE = "app.offline";
+export const UNREACHABLE = "app.unreachable";
+
 const URL = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
 // After a drop, try again soon: a restarted node is back within seconds.
 const RECONNECT = { initial_retry_delay: 0.5, max_retry_delay: 3, retry_delay_growth: 1.5, max_retries: -1 };
@@ -9,11 +14,11 @@ const RECONNECT = { initial_retry_delay: 0.5, max_retry_delay: 3, retry_delay_gr
 // Calls in flight: Autobahn|JS leaves them pending forever when the socket drops, so we fail them.
 const pending = new Set();
 
-/** session.call with keyword arguments; rejected with {error: "taxi.offline"} if the connection drops first. */
+/** session.call with keyword arguments; rejected with {error: OFFLINE} if the connection drops first. */
 export function call(session, procedure, kwargs = {}) {
   return new Promise((resolve, reject) => {
     if (!session?.isOpen) {
-      reject({ error: "taxi.offline" });
+      reject({ error: OFFLINE });
       return;
     }
     pending.add(reject);
@@ -22,7 +27,7 @@ export function call(session, procedure, kwargs = {}) {
 }
 
 function failPendingCalls() {
-  for (const reject of pending) reject({ error: "taxi.offline" });
+  for (const reject of pending) reject({ error: OFFLINE });
   pending.clear();
 }
 
@@ -30,13 +35,13 @@ function failPendingCalls() {
 export function signUp(fields) {
   return new Promise((resolve, reject) => {
     const connection = new autobahn.Connection({
-      url: URL, realm: REALM, authmethods: ["anonymous"], use_es6_promises: true, max_retries: 0,
+      url: URL, realm: REALM, authmethods: [AUTHMETHOD.ANONYMOUS], use_es6_promises: true, max_retries: 0,
     });
     connection.onopen = (session) => {
-      call(session, "user.signup", fields).then(resolve, reject).finally(() => connection.close());
+      call(session, PROCEDURE.SIGNUP, fields).then(resolve, reject).finally(() => connection.close());
     };
     connection.onclose = (reason) => {
-      reject({ error: reason === "unreachable" ? "taxi.unreachable" : "taxi.offline" });
+      reject({ error: reason === "unreachable" ? UNREACHABLE : OFFLINE });
       return true;
     };
     connection.open();
@@ -59,7 +64,7 @@ export function logIn(username, password, { onOpen, onOffline, onRefused, onEnde
   const connection = new autobahn.Connection({
     url: URL,
     realm: REALM,
-    authmethods: ["ticket"],
+    authmethods: [AUTHMETHOD.TICKET],
     authid: username,
     onchallenge: () => password,
     use_es6_promises: true,
@@ -82,10 +87,10 @@ export function logIn(username, password, { onOpen, onOffline, onRefused, onEnde
     if (loggingOut) return true;
     const refusal = details.reason;  // the router's ABORT/GOODBYE reason, if it sent one
     if (!joined) {
-      onRefused({ error: reason === "unreachable" ? "taxi.unreachable" : refusal, args: [details.message] });
+      onRefused({ error: reason === "unreachable" ? UNREACHABLE : refusal, args: [details.message] });
       return true;
     }
-    if (refusal === "wamp.error.authentication_failed") {
+    if (refusal === ERROR.AUTHENTICATION_FAILED) {
       onEnded({ error: refusal, args: [details.message] });
       return true;
     }

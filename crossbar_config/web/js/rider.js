@@ -1,19 +1,20 @@
 // The rider's screen: ask for a ride, follow it live, cancel it, see past rides.
 
 import { call } from "./connection.js";
+import { PROCEDURE, ROLE, STATUS } from "./contract.js";
 import { MyTrips, isActive } from "./trips.js";
 import { $, busy, errorMessage, fillList, h, historyItem, personName, toast, tripCard } from "./ui.js";
 
-const CANCELLABLE = new Set(["REQUESTED", "STARTED"]);
+const CANCELLABLE = new Set([STATUS.REQUESTED, STATUS.STARTED]);
 
 /** What the rider reads about her trip, on its card and in its toast. */
 function headline(trip) {
   switch (trip.status) {
-    case "REQUESTED": return "Looking for a driver…";
-    case "STARTED": return `${personName(trip.driver)} is coming to pick you up`;
-    case "IN_PROGRESS": return `On your way to ${trip.drop_off_address}`;
-    case "COMPLETED": return `You have arrived at ${trip.drop_off_address}`;
-    case "CANCELED": return "This ride was cancelled";
+    case STATUS.REQUESTED: return "Looking for a driver…";
+    case STATUS.STARTED: return `${personName(trip.driver)} is coming to pick you up`;
+    case STATUS.IN_PROGRESS: return `On your way to ${trip.drop_off_address}`;
+    case STATUS.COMPLETED: return `You have arrived at ${trip.drop_off_address}`;
+    case STATUS.CANCELED: return "This ride was cancelled";
   }
 }
 
@@ -62,7 +63,7 @@ export class RiderView {
     const fields = Object.fromEntries(new FormData(this.form));
     try {
       const trip = await busy(this.form.querySelector("button"), () =>
-        call(this.session, "trip.request", { ...fields, request_id: this.requestId }),
+        call(this.session, PROCEDURE.TRIP_REQUEST, { ...fields, request_id: this.requestId }),
       );
       this.requestId = null;
       this.form.reset();
@@ -77,14 +78,14 @@ export class RiderView {
 
   async cancel(trip, button) {
     try {
-      this.trips.apply(await busy(button, () => call(this.session, "trip.cancel", { nk: trip.nk })));
+      this.trips.apply(await busy(button, () => call(this.session, PROCEDURE.TRIP_CANCEL, { nk: trip.nk })));
     } catch (failure) {
       toast(errorMessage(failure), "error");
     }
   }
 
   changed(trip, before) {
-    if (before) toast(`${headline(trip)}.`, trip.status === "CANCELED" ? "error" : "info");
+    if (before) toast(`${headline(trip)}.`, trip.status === STATUS.CANCELED ? "error" : "info");
     this.render();
   }
 
@@ -105,7 +106,7 @@ export class RiderView {
       const cancel = CANCELLABLE.has(trip.status)
         ? [h("button", { type: "button", class: "danger", onclick: (e) => this.cancel(trip, e.target) }, "Cancel ride")]
         : [];
-      card.replaceChildren(tripCard(trip, headline(trip), "rider", cancel));
+      card.replaceChildren(tripCard(trip, headline(trip), ROLE.RIDER, cancel));
     }
     const past = this.trips.finished().map((t) => historyItem(t, t.driver && `driver ${personName(t.driver)}`));
     fillList($("#rider-history"), past, "No past rides yet.");

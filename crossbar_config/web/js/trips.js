@@ -3,8 +3,15 @@
 // arrives at once even if it changed while we were away.
 
 import { call } from "./connection.js";
+import { PROCEDURE, STATUS, tripTopic } from "./contract.js";
 
-const RANK = { REQUESTED: 0, STARTED: 1, IN_PROGRESS: 2, COMPLETED: 3, CANCELED: 3 };
+const RANK = {
+  [STATUS.REQUESTED]: 0,
+  [STATUS.STARTED]: 1,
+  [STATUS.IN_PROGRESS]: 2,
+  [STATUS.COMPLETED]: 3,
+  [STATUS.CANCELED]: 3,
+};
 
 export const isActive = (trip) => RANK[trip.status] < 3;
 
@@ -25,7 +32,7 @@ export class MyTrips {
   async attach(session) {
     this.session = session;
     this.followed = new Set();  // a new session has none of the old one's subscriptions
-    const trips = await call(session, "trip.list");
+    const trips = await call(session, PROCEDURE.TRIP_LIST);
     if (this.session !== session) return;
     trips.reverse().forEach((trip) => this.apply(trip));
     await Promise.all(this.active().map((trip) => this.follow(trip)));
@@ -54,7 +61,7 @@ export class MyTrips {
     if (!session || this.followed.has(trip.nk)) return;
     this.followed.add(trip.nk);
     try {
-      await session.subscribe(`taxi.trip.${trip.nk}`, ([event]) => this.apply(event), { get_retained: true });
+      await session.subscribe(tripTopic(trip.nk), ([event]) => this.apply(event), { get_retained: true });
     } catch (error) {
       this.followed.delete(trip.nk);
       console.warn(`could not follow trip ${trip.nk}`, error);

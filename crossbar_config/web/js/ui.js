@@ -1,6 +1,9 @@
 // What every screen shares: building elements, toasts, how a trip and an error read to a person.
 // Text from users or the server only ever goes in as text nodes (never innerHTML).
 
+import { OFFLINE, UNREACHABLE } from "./connection.js";
+import { ERROR, ROLE, STATUS } from "./contract.js";
+
 /** h("p", {class: "x"}, "text", child) -> <p class="x">text<child></p>; null and false children are skipped. */
 export function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
@@ -33,19 +36,19 @@ export function personName(user) {
 }
 
 export const STATUS_LABELS = {
-  REQUESTED: "Requested",
-  STARTED: "Driver on the way",
-  IN_PROGRESS: "On the road",
-  COMPLETED: "Completed",
-  CANCELED: "Cancelled",
+  [STATUS.REQUESTED]: "Requested",
+  [STATUS.STARTED]: "Driver on the way",
+  [STATUS.IN_PROGRESS]: "On the road",
+  [STATUS.COMPLETED]: "Completed",
+  [STATUS.CANCELED]: "Cancelled",
 };
 
 const when = (iso) => new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
 
 /** A trip as a card: its status, where from and to, who (but not `viewer`, the one looking), when, then `actions`. */
 export function tripCard(trip, headline, viewer, actions = []) {
-  const rider = viewer !== "rider" && trip.rider;
-  const driver = viewer !== "driver" && trip.driver;
+  const rider = viewer !== ROLE.RIDER && trip.rider;
+  const driver = viewer !== ROLE.DRIVER && trip.driver;
   return h(
     "article",
     { class: "trip", "data-nk": trip.nk, "data-status": trip.status },
@@ -80,23 +83,23 @@ export function fillList(list, items, emptyText) {
 }
 
 const MESSAGES = {
-  "taxi.error.username_taken": "That username is taken: choose another one.",
-  "wamp.error.authentication_failed": "Wrong username or password.",
-  "wamp.error.not_authorized": "You are not allowed to do that.",
-  "taxi.error.trip_taken": "Another driver was faster: that trip is taken.",
-  "taxi.error.invalid_transition": "That is no longer possible: the trip has changed meanwhile.",
-  "taxi.error.not_found": "That trip is no longer there.",
-  "taxi.error.internal": "Something went wrong on our side. Please try again.",
-  "wamp.error.no_such_procedure": "The service is restarting. Please try again in a moment.",
-  "wamp.error.canceled": "The service is restarting. Please try again in a moment.",
-  "taxi.offline": "The connection was lost: please try again once it is back.",
-  "taxi.unreachable": "Cannot reach the server. Check your connection and try again.",
+  [ERROR.USERNAME_TAKEN]: "That username is taken: choose another one.",
+  [ERROR.AUTHENTICATION_FAILED]: "Wrong username or password.",
+  [ERROR.NOT_AUTHORIZED]: "You are not allowed to do that.",
+  [ERROR.TRIP_TAKEN]: "Another driver was faster: that trip is taken.",
+  [ERROR.INVALID_TRANSITION]: "That is no longer possible: the trip has changed meanwhile.",
+  [ERROR.NOT_FOUND]: "That trip is no longer there.",
+  [ERROR.INTERNAL]: "Something went wrong on our side. Please try again.",
+  [ERROR.NO_SUCH_PROCEDURE]: "The service is restarting. Please try again in a moment.",
+  [ERROR.CANCELED]: "The service is restarting. Please try again in a moment.",
+  [OFFLINE]: "The connection was lost: please try again once it is back.",
+  [UNREACHABLE]: "Cannot reach the server. Check your connection and try again.",
 };
 
 /** What to tell a person about a failed call or login (an autobahn.Error, or anything thrown). */
 export function errorMessage(error) {
   const uri = error?.error;
-  if (uri === "taxi.error.invalid_argument") {
+  if (uri === ERROR.INVALID_ARGUMENT) {
     const detail = error.args?.[0];
     return typeof detail === "string" ? `Please check what you entered: ${detail}.` : "Please check what you entered.";
   }
