@@ -16,7 +16,7 @@ from autobahn.wamp.types import PublishOptions, RegisterOptions
 from twisted.internet.defer import maybeDeferred
 from twisted.logger import Logger
 
-from taxi_core.domain import TripStatus
+from taxi_core.domain import TripStatus, driver_step
 from taxi_core.services import TaxiService
 from taxi_core import validation
 
@@ -67,7 +67,7 @@ PROCEDURES = [
         validation.TRIP_UPDATE,
         lambda service, caller, kw: service.update_trip(driver=caller, **kw),
         # Drivers hear of the accept too: the trip is no longer up for grabs.
-        events=lambda trip: _trip_events(trip, drivers=trip["status"] == TripStatus.STARTED.value),
+        events=lambda trip: _trip_events(trip, drivers=driver_step(TripStatus(trip["status"])).is_accept),
     ),
     Procedure(
         uris.TRIP_CANCEL,
