@@ -7,6 +7,8 @@ trip as it is after the change; events on a trip's own topic are retained, so a 
 subscriber asking for get_retained gets the latest state at once.
 """
 
+REALM = "taxi"
+
 SIGNUP = "user.signup"
 TRIP_REQUEST = "trip.request"
 TRIP_UPDATE = "trip.update"
