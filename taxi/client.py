@@ -22,13 +22,15 @@ from autobahn.twisted.wamp import ApplicationSession
 from autobahn.twisted.websocket import WampWebSocketClientFactory, WampWebSocketClientProtocol
 from autobahn.wamp import message
 from autobahn.wamp.exception import ApplicationError
-from autobahn.wamp.serializer import JsonSerializer
+from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer
 from autobahn.wamp.types import ComponentConfig, SubscribeOptions
 from twisted.internet import defer, task
 from twisted.internet.endpoints import TCP4ClientEndpoint
 
 from components.uris import REALM
 
+# The WAMP serializations the node's public port speaks, by the names its config gives them.
+SERIALIZERS = {"json": JsonSerializer, "msgpack": MsgPackSerializer, "cbor": CBORSerializer}
 EVENT_TIMEOUT = 10
 JOIN_TIMEOUT = 30
 CONNECT_TIMEOUT = 30
@@ -143,7 +145,10 @@ async def connect(
     timeout: float = JOIN_TIMEOUT, reactor=None,
 ) -> Client:  # fmt: skip
     """Join realm "taxi" at `url` (ws://HOST:PORT/ws); raises ApplicationError if the router refuses,
-    ConnectionError if the WebSocket handshake is refused, TimeoutError after `timeout` seconds."""
+    ConnectionError if the WebSocket handshake is refused, TimeoutError after `timeout` seconds.
+
+    `serializers`: Autobahn serializer instances, JSON by default (say `[SERIALIZERS["msgpack"]()]`);
+    `headers`: of the WebSocket handshake (a browser's Origin, say)."""
     reactor = reactor or _global_reactor()
     session = Client(authid=authid, ticket=ticket, authrole=authrole, authmethods=authmethods, reactor=reactor)
     factory = WampWebSocketClientFactory(

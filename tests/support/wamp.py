@@ -7,7 +7,7 @@ import json
 
 from autobahn.twisted.rawsocket import WampRawSocketClientFactory
 from autobahn.wamp.exception import ApplicationError
-from autobahn.wamp.serializer import CBORSerializer, JsonObjectSerializer, JsonSerializer, MsgPackSerializer
+from autobahn.wamp.serializer import JsonObjectSerializer, JsonSerializer, MsgPackSerializer
 from autobahn.wamp.serializer import _WAMPJsonEncoder
 from twisted.internet import defer, reactor, task
 from twisted.internet.endpoints import UNIXClientEndpoint
@@ -34,7 +34,7 @@ class AsciiJsonSerializer(JsonSerializer):
         self._serializer = _AsciiJsonObjectSerializer()
 
 
-SERIALIZERS = {"json": JsonSerializer, "json-ascii": AsciiJsonSerializer, "msgpack": MsgPackSerializer, "cbor": CBORSerializer}
+SERIALIZERS = {**client.SERIALIZERS, "json-ascii": AsciiJsonSerializer}
 
 
 async def connect(port: int, *, serializer: str = "json", origin: str | None = None, **login) -> Client:
