@@ -141,14 +141,14 @@ def figure(request):
 @pytest.fixture(autouse=True)
 def _figures_of_trial_style_tests(request):
     if isinstance(request.instance, trial.TestCase):
-        request.instance.figure = _figure_recorder(request)
+        request.instance.figure = _figure_recorder(request, f"{type(request.instance).__name__}.{request.node.name}")
 
 
-def _figure_recorder(request):
+def _figure_recorder(request, name: str | None = None):
     collected = request.config.stash.setdefault(FIGURES, [])
 
     def record(text: str) -> None:
-        line = f"{request.node.name}: {text}"
+        line = f"{name or request.node.name}: {text}"
         print(f"\nFIGURE {line}", flush=True)
         collected.append(line)
         request.node.user_properties.append(("figure", text))

@@ -75,7 +75,7 @@ class TestCase(unittest.TestCase):
     def figure(self, text: str) -> None:
         """Print a test's figure (a count, a histogram). Under pytest, tests/conftest.py puts its
         `figure` here instead, which also adds it to the run's "figures" summary."""
-        print(f"\nFIGURE {self._testMethodName}: {text}", flush=True)
+        print(f"\nFIGURE {type(self).__name__}.{self._testMethodName}: {text}", flush=True)
 
 
 class NodeTestCase(TestCase):
