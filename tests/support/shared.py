@@ -65,7 +65,11 @@ def _start(key) -> Node:
     if not _nodes:
         atexit.register(_stop_at_exit)
     workdir = Path(tempfile.mkdtemp(prefix=f"taxi-test-node-{database}-"))
-    url = _cleanup.enter_context(new_database(database, workdir))
+    try:
+        url = _cleanup.enter_context(new_database(database, workdir))
+    except BaseException:
+        shutil.rmtree(workdir)
+        raise
     _nodes[key] = node = Node(url, workdir, separate=separate)
     return node
 
