@@ -25,7 +25,7 @@ class Fleet:
     rider: Client
     drivers: list[Client]
     driver_users: list[dict]
-    alerts: list[Events]  # each driver's taxi.drivers subscription, for the whole module
+    alerts: list[Events]  # each driver's taxi.drivers subscription, for the whole test
 
     async def request(self) -> tuple[dict, Events]:
         """A new trip, seen by every driver; and the rider's subscription to its topic."""
