@@ -4,16 +4,22 @@ VENV := .venv
 INSTALLED := $(VENV)/.installed
 # The served web root's copy of the browser bundle (git-ignored).
 AUTOBAHN_JS := crossbar_config/web/vendor/autobahn.min.js
+# trial, unlike pytest, never puts the project on sys.path, and the editable install maps only
+# taxi's own packages: this .pth puts the checkout there, so that `trial tests` imports tests/.
+TESTS_ON_PATH := $(VENV)/.tests-on-path
 
 .PHONY: run test setup
 
 run: setup
 	$(VENV)/bin/taxi run
 
+# The same suite twice: pytest runs everything, trial the tests written as trial TestCases
+# (tests/support/trial.py), on a reactor of its own.
 test: setup
 	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/trial tests
 
-setup: $(INSTALLED) $(AUTOBAHN_JS)
+setup: $(INSTALLED) $(AUTOBAHN_JS) $(TESTS_ON_PATH)
 
 $(INSTALLED): setup.py
 	python3 -m venv $(VENV)
@@ -26,4 +32,8 @@ $(AUTOBAHN_JS): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	mkdir -p $(@D)
 	cp node_modules/autobahn-browser/autobahn.min.js node_modules/autobahn-browser/LICENSE $(@D)/
+	touch $@
+
+$(TESTS_ON_PATH): $(INSTALLED)
+	echo "$(CURDIR)" > "$$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/taxi-tests.pth"
 	touch $@

@@ -22,21 +22,14 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from functools import partial
-from urllib.parse import urlparse
 
-from autobahn.twisted.wamp import ApplicationSession
-from autobahn.twisted.websocket import WampWebSocketClientFactory, WampWebSocketClientProtocol
-from autobahn.wamp.exception import ApplicationError
-from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer
-from autobahn.wamp.types import ComponentConfig, SubscribeOptions
+from autobahn.wamp.types import SubscribeOptions
 from twisted.internet import defer
-from twisted.internet.endpoints import TCP4ClientEndpoint
 
 from components import uris
+from taxi import client
 
-REALM = "taxi"
 PASSWORD = "bench-password-0123"
-SERIALIZERS = {"json": JsonSerializer, "msgpack": MsgPackSerializer, "cbor": CBORSerializer}
 JOIN_TIMEOUT = 300  # logins queue behind argon2 in the backend's pool
 TRIP_TIMEOUT = 120
 LOGINS_AT_ONCE = 16
@@ -44,43 +37,12 @@ LOGINS_AT_ONCE = 16
 now = time.perf_counter
 
 
-class BenchSession(ApplicationSession):
-    """Joins with a ticket, or anonymously; `joined` fails if the router refuses."""
-
-    def __init__(self, authid=None, ticket=None):
-        super().__init__(ComponentConfig(REALM))
-        self._authid, self._ticket = authid, ticket
-        self.joined = defer.Deferred()
-
-    def onConnect(self):
-        self.join(REALM, authmethods=["ticket" if self._ticket else "anonymous"], authid=self._authid)
-
-    def onChallenge(self, challenge):
-        return self._ticket
-
-    def onJoin(self, details):
-        self.joined.callback(self)
-
-    def onLeave(self, details):
-        if not self.joined.called:
-            self.joined.errback(ApplicationError(details.reason, details.message))
-        self.disconnect()
-
-
-class _Protocol(WampWebSocketClientProtocol):
-    def onClose(self, wasClean, code, reason):
-        super().onClose(wasClean, code, reason)
-        if not self.factory.session.joined.called:
-            self.factory.session.joined.errback(ConnectionError(f"closed before joining: {reason}"))
-
-
-async def connect(reactor, url: str, serializer: str, authid=None, ticket=None) -> BenchSession:
-    session = BenchSession(authid, ticket)
-    factory = WampWebSocketClientFactory(lambda: session, url=url, serializers=[SERIALIZERS[serializer]()])
-    factory.protocol, factory.session = _Protocol, session
-    where = urlparse(url)
-    await TCP4ClientEndpoint(reactor, where.hostname, where.port, timeout=30).connect(factory)
-    return await session.joined.addTimeout(JOIN_TIMEOUT, reactor)
+async def connect(reactor, url: str, serializer: str, authid=None, ticket=None) -> client.Client:
+    """A user's session, through taxi's own client: anonymous, or with a ticket."""
+    serializers = [client.SERIALIZERS[serializer]()]
+    return await client.connect(
+        url, authid=authid, ticket=ticket, serializers=serializers, timeout=JOIN_TIMEOUT, reactor=reactor
+    )
 
 
 @dataclass
@@ -103,8 +65,8 @@ class Workload:
         self.reactor, self.url, self.serializer = reactor, url, serializer
         self.n_drivers, self.n_riders = drivers, riders
         self.tag = f"bench-{secrets.token_hex(4)}"  # this run's users and trips, on a node others may use
-        self.drivers: list[BenchSession] = []
-        self.riders: list[BenchSession] = []
+        self.drivers: list[client.Client] = []
+        self.riders: list[client.Client] = []
         self.traces: dict[str, TripTrace] = {}
         self.errors: list[BaseException] = []
         self._request_ids = itertools.count()
@@ -165,7 +127,7 @@ class Workload:
         await self.settle()
         self.traces = {}
 
-    async def _ride(self, n: int, rider: BenchSession, trips: int, progress) -> None:
+    async def _ride(self, n: int, rider: client.Client, trips: int, progress) -> None:
         for _ in range(trips):
             k = next(self._request_ids)
             requested_at = now()
@@ -206,7 +168,7 @@ class Workload:
         elif trip["status"] == "STARTED":
             trace.taken_alerts += 1
 
-    async def _drive(self, driver: BenchSession, nk: str, trace: TripTrace) -> None:
+    async def _drive(self, driver: client.Client, nk: str, trace: TripTrace) -> None:
         await trace.subscribed
         trace.accept_at = now()
         for status in ("STARTED", "IN_PROGRESS", "COMPLETED"):

@@ -1,12 +1,13 @@
 """Fixtures for every test folder: brand-new databases on SQLite and PostgreSQL, a clock that
-tests move by hand, and a TaxiService on each database.
+tests move by hand, a TaxiService on each database, and the shared node on each database.
 
-The per-test fixtures (``empty_database_url``, ``database_url``, ``service``) are function
-scoped. A fixture of a wider scope (say, one Crossbar node per module) makes its database
-with the session-scoped ``new_database`` factory instead::
+What is not pytest's own (databases, nodes, the WAMP client, users) is in tests/support, which
+the tests that trial runs too use directly. The per-test fixtures (``empty_database_url``,
+``database_url``, ``service``) are function scoped. A fixture of a wider scope makes its
+database with the session-scoped ``new_database`` factory instead::
 
-    @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-    def node(request, new_database):
+    @pytest.fixture(scope="module", params=BACKENDS)
+    def own_database(request, new_database):
         with new_database(request.param, migrated=True) as url:
             ...
 """
@@ -14,37 +15,29 @@ with the session-scoped ``new_database`` factory instead::
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
-import signal
-from contextlib import contextmanager
+import unittest
+from contextlib import ExitStack, contextmanager
 from typing import Iterator
 
 import argon2
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import NullPool
 
-from taxi_core.db import Database, engine_url
+from taxi_core.db import Database
 from taxi_core.migrate import migrate
 from taxi_core.services import TaxiService
 
-BACKENDS = ["sqlite", "postgresql"]
+from .support import trial
+from .support.databases import BACKENDS, new_database as _new_database
+from .support.node import keep_ctrl_c_for_the_nodes
+from .support.shared import shared_node_now, stop_shared_nodes
+
+# Threaded tests run up to this many sessions at once; every engine gets room for them all.
+POOL_SIZE = 25
 
 
 def pytest_configure(config):
-    # A shell without job control starts a background command (`make test &`) with SIGINT
-    # ignored; every `taxi run` the tests start would inherit that and ignore the Ctrl-C they
-    # send it as a user would, and fail as "did not stop cleanly". The suite plays a user at a
-    # terminal: Python's own handler here is reset to the default in every child.
-    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-DEFAULT_POSTGRES_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-# Threaded tests run up to this many sessions at once; every engine gets room for them all.
-POOL_SIZE = 25
+    keep_ctrl_c_for_the_nodes()
 
 
 class FakeClock:
@@ -60,60 +53,39 @@ class FakeClock:
         self.now += dt.timedelta(seconds=seconds)
 
 
-@contextmanager
-def _new_sqlite_database(directory) -> Iterator[str]:
-    yield f"sqlite:///{directory / 'taxi.sqlite3'}"
-
-
-def _postgresql_unreachable(server_url: str, error: Exception) -> BaseException:
-    """The test fails on CI, which must test PostgreSQL; elsewhere it is skipped."""
-    reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
-    message = f"PostgreSQL at {make_url(server_url)!r} cannot be reached: {reason}"
-    if os.environ.get("CI", "").lower() == "true":
-        return pytest.fail.Exception(f"{message}; CI must test PostgreSQL too", pytrace=False)
-    return pytest.skip.Exception(f"{message}; set TAXI_TEST_POSTGRES_URL to test on PostgreSQL")
-
-
-@contextmanager
-def _new_postgresql_database() -> Iterator[str]:
-    server_url = os.environ.get("TAXI_TEST_POSTGRES_URL", DEFAULT_POSTGRES_SERVER_URL)
-    server = create_engine(
-        engine_url(server_url), isolation_level="AUTOCOMMIT", poolclass=NullPool, connect_args={"connect_timeout": 5}
-    )
-    name = f"taxi_test_{secrets.token_hex(8)}"
-    try:
-        with server.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except OperationalError as error:
-        raise _postgresql_unreachable(server_url, error) from None
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            # FORCE: a test that failed midway may still hold connections.
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.dispose()
-
-
 @pytest.fixture(scope="session")
 def new_database(tmp_path_factory):
     """A factory of brand-new databases, for fixtures of any scope: a context manager that
-    yields the database's URL and removes the database afterwards."""
+    yields the database's URL and removes the database afterwards (tests/support/databases.py)."""
 
     @contextmanager
     def new(backend: str, *, migrated: bool = False) -> Iterator[str]:
-        if backend == "sqlite":
-            database = _new_sqlite_database(tmp_path_factory.mktemp("sqlite"))
-        elif backend == "postgresql":
-            database = _new_postgresql_database()
-        else:
-            raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
-        with database as url:
-            if migrated:
-                migrate(url)
+        with ExitStack() as stack:
+            try:
+                url = stack.enter_context(_new_database(backend, tmp_path_factory.mktemp(backend), migrated=migrated))
+            except unittest.SkipTest as skipped:
+                pytest.skip(str(skipped))  # reported at the test, rather than inside pytest's unittest support
             yield url
 
     return new
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_nodes():
+    """The shared nodes (tests/support/shared.py), which trial-style tests start too: stopped at
+    the end of the session, each of which must stop cleanly on Ctrl-C."""
+    yield
+    problems = stop_shared_nodes()
+    assert problems == [], "\n\n".join(problems)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def node(request):
+    """The shared node on each database, for the whole session."""
+    try:
+        return shared_node_now(request.param)
+    except unittest.SkipTest as skipped:
+        pytest.skip(str(skipped))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -171,10 +143,20 @@ FIGURES = pytest.StashKey[list]()
 @pytest.fixture
 def figure(request):
     """figure(text): print a test's figure (its count, its histogram) now and in the run's summary."""
+    return _figure_recorder(request)
+
+
+@pytest.fixture(autouse=True)
+def _figures_of_trial_style_tests(request):
+    if isinstance(request.instance, trial.TestCase):
+        request.instance.figure = _figure_recorder(request, f"{type(request.instance).__name__}.{request.node.name}")
+
+
+def _figure_recorder(request, name: str | None = None):
     collected = request.config.stash.setdefault(FIGURES, [])
 
     def record(text: str) -> None:
-        line = f"{request.node.name}: {text}"
+        line = f"{name or request.node.name}: {text}"
         print(f"\nFIGURE {line}", flush=True)
         collected.append(line)
         request.node.user_properties.append(("figure", text))

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BACKENDS
-from e2e.node import serving_node
-
+from ..support.databases import BACKENDS
+from ..support.node import serving_node
 from .app import App, EventRelay
 
 CHROMIUM = os.environ.get("TAXI_CHROMIUM", "chromium")

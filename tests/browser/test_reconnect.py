@@ -5,8 +5,8 @@ they show what happened while they were away and go on live."""
 import pytest
 from playwright.sync_api import expect
 
-from conftest import BACKENDS
-from e2e.node import RunningNode
+from ..support.databases import BACKENDS
+from ..support.node import Node
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -20,13 +20,13 @@ class SamePortNodes:
     def __init__(self, database_url, workdir):
         self.database_url = database_url
         self.workdir = workdir
-        self.runs: list[RunningNode] = []
+        self.runs: list[Node] = []
 
-    def start(self) -> RunningNode:
+    def start(self) -> Node:
         workdir = self.workdir / f"run-{len(self.runs) + 1}"
         workdir.mkdir()
         # The first takes a free port; the next ones the same, the port the pages know.
-        running = RunningNode(self.database_url, workdir, port=self.runs[0].port if self.runs else None)
+        running = Node(self.database_url, workdir, port=self.runs[0].port if self.runs else None)
         self.runs.append(running)
         running.wait_until_serving()
         return running

@@ -27,12 +27,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 import pytest
-import pytest_twisted
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.types import PublishOptions, RegisterOptions, SubscribeOptions
 
-from .conftest import Users
-from .wamp import Events, connect, connect_backend
+from ..support import trial
+from ..support.wamp import Events, connect_backend
 
 pytestmark = pytest.mark.e2e
 
@@ -147,39 +146,45 @@ class Tally:
         return f"{label}: {self.cases} cases, {agree} as the contract says ({100 * agree / self.cases:.1f}%)"
 
 
-@pytest_twisted.async_yield_fixture(scope="module")
-async def cast(node):
-    users = Users(node)
-    sessions = {"anonymous": await connect(node.port)}
-    for name, role in CAST[1:]:
-        sessions[name], _ = await users.new(role)
-    requested = await sessions["alice"].call("trip.request", pick_up_address="A", drop_off_address="B")
-    accepted = await sessions["alice"].call("trip.request", pick_up_address="C", drop_off_address="D")
-    await sessions["dan"].call("trip.update", nk=accepted["nk"], status="STARTED")
-    yield sessions, {"requested": requested["nk"], "accepted": accepted["nk"]}
-    sessions["anonymous"].leave()
-    users.close()
+class ClientRoles:
+    async def cast(self) -> tuple[dict, dict]:
+        """Every session of CAST, and Alice's two trips' keys."""
+        sessions = {"anonymous": await self.users.anonymous()}
+        for name, role in CAST[1:]:
+            sessions[name], _ = await self.users.new(role)
+        requested = await sessions["alice"].call("trip.request", pick_up_address="A", drop_off_address="B")
+        accepted = await sessions["alice"].call("trip.request", pick_up_address="C", drop_off_address="D")
+        await sessions["dan"].call("trip.update", nk=accepted["nk"], status="STARTED")
+        return sessions, {"requested": requested["nk"], "accepted": accepted["nk"]}
+
+    async def test_every_client_role_gets_exactly_what_the_contract_gives_it_and_caching_changes_nothing(self):
+        sessions, trips = await self.cast()
+        tally = Tally(mismatches=[])
+        questions = [(name, role, *case) for name, role in CAST for case in cases(trips)]
+        for run in (questions, questions[::-1]):
+            for name, role, action, uri, match in run:
+                answer = await attempt(sessions[name], action, uri, match)
+                tally.check(name, action, uri, match, contract_allows(name, role, action, uri, match, trips), answer)
+        allowed = Counter(f"{name}:{case[0]}" for name, role, *case in questions if contract_allows(name, role, *case, trips))
+        self.figure(tally.figure(f"{len(CAST)} sessions x {len(questions) // len(CAST)} questions x 2 orders") + f"; allowed {dict(allowed)}")
+        assert tally.mismatches == [], "\n".join(map(str, sorted(set(m[1:] for m in tally.mismatches))))
+        assert all(session.is_attached() for session in sessions.values())
 
 
-@pytest_twisted.ensureDeferred
-async def test_every_client_role_gets_exactly_what_the_contract_gives_it_and_caching_changes_nothing(cast, figure):
-    sessions, trips = cast
-    tally = Tally(mismatches=[])
-    questions = [(name, role, *case) for name, role in CAST for case in cases(trips)]
-    for run in (questions, questions[::-1]):
-        for name, role, action, uri, match in run:
-            answer = await attempt(sessions[name], action, uri, match)
-            tally.check(name, action, uri, match, contract_allows(name, role, action, uri, match, trips), answer)
-    allowed = Counter(f"{name}:{case[0]}" for name, role, *case in questions if contract_allows(name, role, *case, trips))
-    figure(tally.figure(f"{len(CAST)} sessions x {len(questions) // len(CAST)} questions x 2 orders") + f"; allowed {dict(allowed)}")
-    assert tally.mismatches == [], "\n".join(map(str, sorted(set(m[1:] for m in tally.mismatches))))
-    assert all(session.is_attached() for session in sessions.values())
+class ClientRolesOnSQLite(ClientRoles, trial.OnSQLite):
+    pass
 
 
-@pytest_twisted.ensureDeferred
-async def test_the_backend_role_gets_exactly_what_the_contract_gives_it(backend_node, figure):
-    backend = await connect_backend(backend_node._env["TAXI_BACKEND_SOCKET"], backend_node._env["TAXI_BACKEND_TICKET"])
-    try:
+class ClientRolesOnPostgreSQL(ClientRoles, trial.OnPostgreSQL):
+    pass
+
+
+class BackendRole(trial.OnSQLite):
+    separate = True  # `taxi router` and `taxi backend` run apart, so that the test knows the backend's ticket
+
+    async def test_the_backend_role_gets_exactly_what_the_contract_gives_it(self):
+        backend = await connect_backend(self.node.backend_socket, self.node.backend_ticket)
+        self.users.sessions.append(backend)
         assert backend.details.authrole == "backend"
         trips = {"requested": "1" * 32, "accepted": "2" * 32}
         tally = Tally(mismatches=[])
@@ -188,7 +193,5 @@ async def test_the_backend_role_gets_exactly_what_the_contract_gives_it(backend_
                 continue  # it would count as a failed login; the row's other calls show the rule
             answer = await attempt(backend, action, uri, match, force=False)
             tally.check("backend", action, uri, match, backend_allows(action, uri), answer)
-        figure(tally.figure("backend"))
+        self.figure(tally.figure("backend"))
         assert tally.mismatches == [], "\n".join(map(str, sorted(set(m[1:] for m in tally.mismatches))))
-    finally:
-        backend.leave()

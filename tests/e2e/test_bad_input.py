@@ -8,14 +8,15 @@ exactly as it was, as seen through the contract and in the tables themselves.
 from dataclasses import dataclass, field
 
 import pytest
-import pytest_twisted
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
+from twisted.internet import defer
 
 from taxi_core.db import engine_url
 
-from .conftest import PASSWORD, Users, unique_name
-from .wamp import Client, error_of
+from ..support import trial
+from ..support.users import PASSWORD, gather, unique_name
+from ..support.wamp import Client, error_of
 
 pytestmark = pytest.mark.e2e
 
@@ -135,25 +136,8 @@ class World:
         return {**views, "users": users, "trips": trips}
 
 
-@pytest_twisted.async_yield_fixture(scope="module")
-async def world(node):
-    users = Users(node)
-    (rider, _), = await users.crowd("rider", 1)  # fmt: skip
-    (driver, _), (other_driver, _) = await users.crowd("driver", 2)
-    requested = await rider.call("trip.request", pick_up_address="A", drop_off_address="B")
-    accepted = await rider.call("trip.request", pick_up_address="C", drop_off_address="D")
-    accepted = await driver.call("trip.update", nk=accepted["nk"], status="STARTED")
-    database = create_engine(engine_url(node.database_url), poolclass=NullPool)
-    world = World(await users.anonymous(), rider, driver, other_driver, requested, accepted, database)
-    world.at_start = await world.state()
-    yield world
-    users.close()
-    database.dispose()
-
-
-@pytest.mark.parametrize("case", CASES, ids=str)
-@pytest_twisted.ensureDeferred
-async def test_bad_input_is_an_invalid_argument_that_changes_nothing(world, case):
+async def spoil(world: World, case: Case) -> None:
+    """One bad call: it must be refused as invalid, say nothing of the inside, and change nothing."""
     kwargs = {**world.valid(case.procedure, world.requested), **case.changes}
     kwargs = {name: value for name, value in kwargs.items() if value is not MISSING}
     args, kwargs = (tuple(kwargs.values()) or ("x",), {}) if case.positional else ((), kwargs)
@@ -167,25 +151,86 @@ async def test_bad_input_is_an_invalid_argument_that_changes_nothing(world, case
     assert await world.state() == before
 
 
-@pytest.mark.parametrize("procedure", ["trip.update", "trip.cancel", "trip.get"])
-@pytest_twisted.ensureDeferred
-async def test_a_well_formed_key_of_no_trip_is_not_found_and_changes_nothing(world, procedure):
-    before = await world.state()
-    kwargs = world.valid(procedure, {"nk": NK})
-    error = await error_of(getattr(world, CALLER[procedure]).call(procedure, **kwargs))
-    assert (error.error, error.args) == ("taxi.error.not_found", ("no such trip",))
-    assert await world.state() == before
+class BadInput:
+    async def world(self) -> World:
+        """The class's rider, drivers and trips (made by its first test), logged in anew; and the
+        database as it was before any bad input."""
+        [rider], drivers = await self.accounts("rider", 1), await self.accounts("driver", 2)
+        rider, driver, other_driver = await gather(self.users.login(user) for user in (rider, *drivers))
+        trips = await self.once("trips", lambda: defer.ensureDeferred(make_trips(rider, driver)))
+        database = create_engine(engine_url(self.node.database_url), poolclass=NullPool)
+        self.addCleanup(database.dispose)
+        world = World(await self.users.anonymous(), rider, driver, other_driver, *trips, database)
+        world.at_start = await self.once("at_start", lambda: defer.ensureDeferred(world.state()))
+        return world
+
+    async def bad_input_to(self, procedure: str) -> None:
+        cases = [case for case in CASES if case.procedure == procedure]
+        assert cases, procedure
+        world = await self.world()
+        failed = []
+        for case in cases:
+            try:
+                await spoil(world, case)
+            except AssertionError as error:
+                failed.append(f"{case}: {error}")
+        assert failed == [], "\n".join(failed)
+
+    async def test_bad_input_to_user_signup_is_an_invalid_argument_that_changes_nothing(self):
+        await self.bad_input_to("user.signup")
+
+    async def test_bad_input_to_trip_request_is_an_invalid_argument_that_changes_nothing(self):
+        await self.bad_input_to("trip.request")
+
+    async def test_bad_input_to_trip_update_is_an_invalid_argument_that_changes_nothing(self):
+        await self.bad_input_to("trip.update")
+
+    async def test_bad_input_to_trip_cancel_is_an_invalid_argument_that_changes_nothing(self):
+        await self.bad_input_to("trip.cancel")
+
+    async def test_bad_input_to_trip_get_is_an_invalid_argument_that_changes_nothing(self):
+        await self.bad_input_to("trip.get")
+
+    async def test_bad_input_to_trip_list_is_an_invalid_argument_that_changes_nothing(self):
+        await self.bad_input_to("trip.list")
+
+    async def test_bad_input_to_trip_available_is_an_invalid_argument_that_changes_nothing(self):
+        await self.bad_input_to("trip.available")
+
+    async def test_a_well_formed_key_of_no_trip_is_not_found_and_changes_nothing(self):
+        world = await self.world()
+        for procedure in ("trip.update", "trip.cancel", "trip.get"):
+            before = await world.state()
+            kwargs = world.valid(procedure, {"nk": NK})
+            error = await error_of(getattr(world, CALLER[procedure]).call(procedure, **kwargs))
+            assert (error.error, error.args) == ("taxi.error.not_found", ("no such trip",)), procedure
+            assert await world.state() == before, procedure
+
+    # Named to come last (trial and pytest alike run a class's tests in the order of their names).
+    async def test_when_all_the_bad_input_is_done_the_database_is_as_it_was_and_good_calls_still_work(self):
+        world = await self.world()
+        assert await world.state() == world.at_start
+        trip = await world.rider.call("trip.request", **world.valid("trip.request", None))
+        assert trip["status"] == "REQUESTED"
+        assert trip["nk"] in [t["nk"] for t in await world.other_driver.call("trip.available")]
+        assert (await world.other_driver.call("trip.update", **world.valid("trip.update", trip)))["status"] == "STARTED"
+        assert (await world.rider.call("trip.cancel", **world.valid("trip.cancel", trip)))["status"] == "CANCELED"
+        assert (await world.rider.call("trip.get", **world.valid("trip.get", trip)))["status"] == "CANCELED"
+        assert await world.rider.call("trip.list", **world.valid("trip.list", trip)) == [world.accepted, world.requested]
+        user = await world.anonymous.call("user.signup", **world.valid("user.signup", trip))
+        assert (user["role"], user["first_name"], user["last_name"]) == ("rider", "F", "L")
 
 
-@pytest_twisted.ensureDeferred
-async def test_after_all_the_bad_input_the_database_is_as_it_was_and_good_calls_still_work(world):
-    assert await world.state() == world.at_start
-    trip = await world.rider.call("trip.request", **world.valid("trip.request", None))
-    assert trip["status"] == "REQUESTED"
-    assert trip["nk"] in [t["nk"] for t in await world.other_driver.call("trip.available")]
-    assert (await world.other_driver.call("trip.update", **world.valid("trip.update", trip)))["status"] == "STARTED"
-    assert (await world.rider.call("trip.cancel", **world.valid("trip.cancel", trip)))["status"] == "CANCELED"
-    assert (await world.rider.call("trip.get", **world.valid("trip.get", trip)))["status"] == "CANCELED"
-    assert await world.rider.call("trip.list", **world.valid("trip.list", trip)) == [world.accepted, world.requested]
-    user = await world.anonymous.call("user.signup", **world.valid("user.signup", trip))
-    assert (user["role"], user["first_name"], user["last_name"]) == ("rider", "F", "L")
+async def make_trips(rider: Client, driver: Client) -> tuple[dict, dict]:
+    """The rider's two trips: one requested, one accepted by the driver."""
+    requested = await rider.call("trip.request", pick_up_address="A", drop_off_address="B")
+    accepted = await rider.call("trip.request", pick_up_address="C", drop_off_address="D")
+    return requested, await driver.call("trip.update", nk=accepted["nk"], status="STARTED")
+
+
+class BadInputOnSQLite(BadInput, trial.OnSQLite):
+    pass
+
+
+class BadInputOnPostgreSQL(BadInput, trial.OnPostgreSQL):
+    pass

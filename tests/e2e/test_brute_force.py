@@ -6,8 +6,8 @@ import pytest
 import pytest_twisted
 from autobahn.wamp.exception import ApplicationError
 
-from .conftest import PASSWORD, Users
-from .wamp import connect, sleep
+from ..support.users import PASSWORD, Users
+from ..support.wamp import connect, sleep
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +39,7 @@ async def test_repeated_wrong_passwords_lock_the_account_while_others_still_log_
     assert session.details.authrole == "driver"
     await sleep(1.2)  # the first lock lasts one second
     assert (await users.login(victim)).details.authid == victim["username"]
-    users.close()
+    await users.close()
 
 
 @pytest_twisted.ensureDeferred

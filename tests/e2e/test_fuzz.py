@@ -40,9 +40,9 @@ from twisted.internet.threads import blockingCallFromThread
 from components.router_guard import UNPASSABLE
 from taxi_core.db import engine_url
 
-from .conftest import Users
-from .wamp import SERIALIZERS as WIRE_SERIALIZERS
-from .wamp import connect
+from ..support.users import Users
+from ..support.wamp import SERIALIZERS as WIRE_SERIALIZERS
+from ..support.wamp import connect
 
 pytestmark = [
     pytest.mark.e2e,
@@ -261,7 +261,7 @@ async def fuzzers(node):
     for session in sessions.values():
         if session.is_attached():
             session.leave()
-    users.close()
+    await users.close()
 
 
 def rows(database_url: str) -> dict:

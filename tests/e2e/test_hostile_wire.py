@@ -15,8 +15,8 @@ from autobahn.wamp import message
 from autobahn.wamp.request import CallRequest
 from twisted.internet import defer, reactor
 
-from .conftest import PASSWORD, Users
-from .wamp import connect, error_of
+from ..support.users import PASSWORD, Users
+from ..support.wamp import connect, error_of
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +57,7 @@ async def rider(node):
     users = Users(node)
     user = await users.signup("rider")
     yield user, users
-    users.close()
+    await users.close()
 
 
 def call_within(session, procedure: str, *args, **kwargs):

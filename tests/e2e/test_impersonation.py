@@ -17,8 +17,9 @@ from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.types import PublishOptions, RegisterOptions
 from twisted.internet import defer, reactor
 
-from .conftest import PASSWORD, Users, unique_name
-from .wamp import connect, connect_backend, error_of
+from ..support.node import Node
+from ..support.users import PASSWORD, Users, unique_name
+from ..support.wamp import connect, connect_backend, error_of
 
 pytestmark = pytest.mark.e2e
 
@@ -30,14 +31,10 @@ LOGIN_TIMEOUT = 15
 
 @pytest.fixture(scope="module")
 def impostors_node(new_database, tmp_path_factory):
-    from faults.separate import SeparateNode
-
     with new_database("sqlite") as url:
-        node = SeparateNode(url, tmp_path_factory.mktemp("impostors"), backends=1)
+        node = Node(url, tmp_path_factory.mktemp("impostors"), separate=True)
         try:
-            node.wait_until_serving(backends=1)
-            node.backend_ticket = node._env["TAXI_BACKEND_TICKET"]
-            node.backend_socket = node._env["TAXI_BACKEND_SOCKET"]
+            node.wait_until_serving()
             yield node
         finally:
             node.stop()
@@ -54,7 +51,7 @@ async def people(impostors_node):
     named = {name: await anonymous.call("user.signup", username=name, password=PASSWORD, role="rider")
              for name in ("backend", "trusted")}  # fmt: skip
     yield {"alice": alice, "bob": bob, **named}
-    users.close()
+    await users.close()
 
 
 def login(node, authid, ticket, **options):
@@ -132,7 +129,7 @@ async def test_spaces_around_a_username_do_not_buy_more_guesses_at_it(impostors_
         assert (await error_of(login(impostors_node, variant, "wrong password"))).error == AUTHENTICATION_FAILED
     refusal = await error_of(login(impostors_node, victim, PASSWORD))
     assert "too many failed logins" in refusal.args[0]
-    users.close()
+    await users.close()
 
 
 @pytest_twisted.ensureDeferred

@@ -8,8 +8,8 @@ import pytest
 import pytest_twisted
 from twisted.internet import defer, reactor
 
-from .conftest import PASSWORD, Users, unique_name
-from .wamp import connect, error_of
+from ..support.users import PASSWORD, Users, unique_name
+from ..support.wamp import connect, error_of
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +29,7 @@ async def members(node):
     users = Users(node)
     rider, driver = await defer.gatherResults([defer.ensureDeferred(users.signup(r)) for r in ("rider", "driver")])
     yield {"rider": rider, "driver": driver}
-    users.close()
+    await users.close()
 
 
 @pytest_twisted.ensureDeferred

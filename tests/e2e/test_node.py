@@ -13,9 +13,9 @@ from sqlalchemy import create_engine
 
 from taxi_core.db import engine_url
 
-from .conftest import PASSWORD, Users
-from .node import BACKEND_READY, wait_until
-from .wamp import connect
+from ..support.node import BACKEND_READY, wait_until
+from ..support.users import PASSWORD, Users
+from ..support.wamp import connect
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +59,7 @@ async def test_killed_backend_is_restarted_and_serves_again(own_node):
     # The rider's session survived at the router; the new backend answers it.
     after = await rider.call("trip.request", pick_up_address="C", drop_off_address="D")
     assert [t["nk"] for t in await rider.call("trip.list")] == [after["nk"], before["nk"]]
-    users.close()
+    await users.close()
 
 
 @pytest_twisted.ensureDeferred
@@ -82,7 +82,7 @@ async def test_unexpected_failure_is_answered_internal_without_leaking_and_servi
     assert own_node.log_count("Traceback") >= 1
     trip = await rider.call("trip.request", pick_up_address="A", drop_off_address="B")
     assert trip["status"] == "REQUESTED"
-    users.close()
+    await users.close()
 
 
 @pytest_twisted.ensureDeferred

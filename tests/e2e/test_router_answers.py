@@ -21,7 +21,7 @@ from autobahn.wamp.types import RegisterOptions
 
 from components import uris
 from components.errors import INVALID_ARGUMENT, NOT_AUTHORIZED
-from .wamp import connect, error_of
+from tests.support.wamp import connect, error_of
 
 pytestmark = pytest.mark.e2e
 

@@ -8,11 +8,10 @@ from contextlib import ExitStack
 import pytest
 from twisted.internet import defer
 
-from e2e.node import RunningNode
-
+from ..support.node import Node
+from ..support.users import signup
 from .harness import History, TripLoad
-from .peer import Peer, signup
-from .separate import SeparateNode
+from .peer import Peer
 
 
 @pytest.fixture
@@ -27,11 +26,11 @@ def start_node(new_database, tmp_path):
     with separate=True, a `taxi router` and `backends` times `taxi backend` instead."""
     with ExitStack() as cleanup:
 
-        def start(database: str, *args: str, backends: int = 1, separate: bool = False) -> RunningNode:
+        def start(database: str, *args: str, backends: int = 1, separate: bool = False) -> Node:
             url = cleanup.enter_context(new_database(database))
-            node = SeparateNode(url, tmp_path, backends) if separate else RunningNode(url, tmp_path, *args)
+            node = Node(url, tmp_path, *args, backends=backends, separate=separate)
             cleanup.callback(node.stop)
-            node.wait_until_serving(backends=backends)
+            node.wait_until_serving()
             return node
 
         yield start

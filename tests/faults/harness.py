@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autobahn.wamp.exception import ApplicationError
-from twisted.internet import defer, reactor
+from twisted.internet import defer
 
+from ..support.wamp import sleep
 from .peer import NotAttached, Peer
 
 OP_DEADLINE = 120  # a client gives up retrying one operation after this long
@@ -127,12 +128,6 @@ async def perform(history: History, peer: Peer, kind: str, key: str, procedure: 
             return op
         await sleep(backoff)
         backoff = min(backoff * 2, 1.0)
-
-
-def sleep(seconds: float) -> defer.Deferred:
-    d = defer.Deferred()
-    reactor.callLater(seconds, d.callback, None)
-    return d
 
 
 class TripLoad:

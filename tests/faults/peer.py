@@ -3,7 +3,6 @@ calls in flight at once when its connection drops."""
 
 from __future__ import annotations
 
-import secrets
 import time
 
 from autobahn.twisted.component import Component
@@ -12,10 +11,10 @@ from autobahn.wamp.exception import ApplicationError
 from twisted.internet import defer, reactor
 from twisted.python.failure import Failure
 
-from e2e.wamp import connect
+from components.uris import REALM
 
-REALM = "taxi"
-PASSWORD = "correct horse battery"
+from ..support.users import PASSWORD
+
 CALL_TIMEOUT = 10  # an answer later than this is an unknown outcome
 JOIN_TIMEOUT = 60
 # Autobahn's reconnect: 0.2 s, then 1.5 times longer each try, never more than this.
@@ -125,12 +124,3 @@ class Peer:
             return defer.fail(NotAttached())
         return within(defer.maybeDeferred(session.call, procedure, **kwargs), timeout)
 
-
-async def signup(port: int, role: str) -> dict:
-    """A new user, made through user.signup like any other."""
-    anonymous = await connect(port)
-    try:
-        name = f"{role}_{secrets.token_hex(4)}"
-        return await anonymous.call("user.signup", username=name, password=PASSWORD, role=role)
-    finally:
-        anonymous.leave()

@@ -9,9 +9,8 @@ import pytest
 import pytest_twisted
 from twisted.internet import defer
 
-from conftest import BACKENDS
-from e2e.node import BACKEND_READY
-
+from ..support.databases import BACKENDS
+from ..support.node import BACKEND_READY
 from .check import check
 from .harness import resolve_unknowns
 

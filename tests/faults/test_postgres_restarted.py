@@ -19,10 +19,10 @@ import pytest
 import pytest_twisted
 from twisted.internet import defer, threads
 
-from e2e.node import BACKEND_READY
-
+from ..support.node import BACKEND_READY
+from ..support.wamp import sleep
 from .check import check
-from .harness import resolve_unknowns, sleep
+from .harness import resolve_unknowns
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 

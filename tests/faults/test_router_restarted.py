@@ -11,10 +11,12 @@ import pytest
 import pytest_twisted
 from twisted.internet import defer, task
 
-from e2e.node import BACKEND_READY, port_open
+from taxi.ports import port_open
 
+from ..support.node import BACKEND_READY
+from ..support.wamp import sleep
 from .check import check
-from .harness import resolve_unknowns, sleep
+from .harness import resolve_unknowns
 from .peer import MAX_RETRY_DELAY
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]

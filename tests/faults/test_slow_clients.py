@@ -12,10 +12,8 @@ import pytest
 import pytest_twisted
 from twisted.internet import defer, threads
 
-from e2e.wamp import connect
-
-from .harness import sleep
-from .peer import PASSWORD, signup
+from ..support.users import PASSWORD, signup
+from ..support.wamp import connect, sleep
 from .rawws import Closed, RawClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
