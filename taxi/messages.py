@@ -53,10 +53,7 @@ def _(problem: DatabaseMissing) -> str:
 
 @explain.register
 def _(problem: DatabaseUnreachable) -> str:
-    return (
-        f"cannot connect to {problem.url}: {problem.reason} "
-        "(is the server running, and are the URL's host, port and user right?)"
-    )
+    return f"cannot connect to {problem.url}: {problem.reason} (start the server, or fix the URL's host, port or user)"
 
 
 @explain.register
