@@ -53,4 +53,10 @@ def serve(make_service: Callable[[object], IService], on_stopped: Callable[[], N
         await maybeDeferred(service.stopService)
         on_stopped()
 
-    task.react(lambda reactor: ensureDeferred(main(reactor)))
+    try:
+        task.react(lambda reactor: ensureDeferred(main(reactor)))
+    finally:
+        # On the way out Python resets its handlers to the default, and a Ctrl-C in that moment
+        # (the second of an impatient user) would kill the process by SIGINT after a clean stop.
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)

@@ -1,0 +1,210 @@
+"""`taxi run` and `taxi migrate` as a user meets them: what a start prints, how Ctrl-C stops it,
+what a database that cannot be used is told as, and the page of a taxi installed with pip."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import psutil
+import pytest
+from sqlalchemy.engine import make_url
+
+from taxi.ports import free_port
+
+from .node import BACKEND_READY, TAXI, RunningNode, wait_until
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_START_LINES = 8
+COMMAND_TIMEOUT = 60
+
+
+def lines_before_ready(node: RunningNode) -> list[str]:
+    lines = node.log_path.read_text(errors="replace").splitlines()
+    return lines[: next(i for i, line in enumerate(lines) if BACKEND_READY in line)]
+
+
+def test_a_start_says_what_serves_where_in_a_handful_of_lines(new_database, tmp_path):
+    with new_database("postgresql") as url:
+        secret_url = make_url(url).set(password="s3cret-pw").render_as_string(hide_password=False)
+        node = RunningNode(secret_url, tmp_path, "--backends", "2")  # trust auth: any password does
+        try:
+            node.wait_until_serving(backends=2)
+            start = "\n".join(lines_before_ready(node))
+        finally:
+            node.stop()
+    assert len(start.splitlines()) <= DEFAULT_START_LINES, start
+    assert f"http://127.0.0.1:{node.port}/" in start
+    assert f"ws://127.0.0.1:{node.port}/ws" in start
+    assert make_url(url).set(password="s3cret-pw").render_as_string(hide_password=True) in start
+    assert "s3cret-pw" not in node.log_path.read_text()
+    assert "2 backends" in start
+    assert node.log_count(BACKEND_READY) == 2
+
+
+def test_verbose_brings_back_the_libraries_lines(new_database, tmp_path):
+    with new_database("sqlite") as url:
+        node = RunningNode(url, tmp_path, "--verbose")
+        try:
+            node.wait_until_serving()
+            start = lines_before_ready(node)
+        finally:
+            node.stop()
+    assert len(start) > 5 * DEFAULT_START_LINES
+    assert any("Crossbar.io" in line for line in start)
+
+
+@pytest.mark.parametrize("presses", [1, 2], ids=["once", "twice"])
+def test_ctrl_c_at_a_terminal_stops_everything_quietly_with_status_0(new_database, tmp_path, presses):
+    """A terminal sends Ctrl-C to the whole foreground group: `taxi run`, the router, the backends."""
+    with new_database("sqlite") as url:
+        node = RunningNode(url, tmp_path, "--backends", "2")
+        node.wait_until_serving(backends=2)
+        started = node.processes()
+        served = len(node.log_path.read_text().splitlines())
+        for _ in range(presses):
+            os.killpg(node.process.pid, signal.SIGINT)
+            time.sleep(0.2)
+        returncode = node.stop()
+    _, alive = psutil.wait_procs(started, timeout=10)
+    after = node.log_path.read_text().splitlines()[served:]
+    assert returncode == 0, node.log_tail()
+    assert alive == []
+    assert [line.split(" ", 1)[1] for line in after] == ["taxi: stopped"]
+
+
+def _pg_url(new_database, database: str) -> str:
+    with new_database("postgresql") as url:  # skips (or, on CI, fails) without a server
+        return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+UNUSABLE = {
+    "sqlite_directory_missing": (lambda nd, tmp: f"sqlite:///{tmp}/no-such-dir/taxi.sqlite3", "directory must exist"),
+    "url_unparsable": (lambda nd, tmp: "not a url", "is not a database URL"),
+    "driver_unknown": (lambda nd, tmp: "oracle+nosuch://scott@db/taxi", "no database driver"),
+    "postgres_spelling": (lambda nd, tmp: "postgres://u:pw@db/taxi", "postgresql://, not postgres://"),
+    "postgresql_server_down": (lambda nd, tmp: f"postgresql://postgres@127.0.0.1:{free_port()}/taxi", "start the server"),
+    "postgresql_database_missing": (
+        lambda nd, tmp: _pg_url(nd, f"taxi_absent_{secrets.token_hex(4)}"),
+        "create it first: createdb -h 127.0.0.1 -p 5432 -U postgres taxi_absent_",
+    ),
+}
+
+
+@pytest.mark.parametrize("command", ["run", "migrate"])
+@pytest.mark.parametrize("case", sorted(UNUSABLE))
+def test_a_database_taxi_cannot_use_is_one_line_and_a_failure(new_database, tmp_path, case, command):
+    make, expected = UNUSABLE[case]
+    url = make(new_database, tmp_path)
+    port = ["--port", str(free_port())] if command == "run" else []
+    done = subprocess.run(
+        [TAXI, command, *port, "--database-url", url], cwd=tmp_path, capture_output=True, text=True,
+        timeout=COMMAND_TIMEOUT,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith("taxi: ") and expected in line, line
+    assert ":pw@" not in line
+
+
+def test_migrate_says_from_which_revision_to_which(new_database, tmp_path):
+    with new_database("sqlite") as url:
+        first, again = (
+            subprocess.run([TAXI, "migrate", "--database-url", url], capture_output=True, text=True, check=True)
+            for _ in range(2)
+        )
+    assert first.stdout == f"taxi: migrated {url} from <empty> to 0001 users and trips (head)\n"
+    assert again.stdout == f"taxi: {url} is already at 0001 users and trips (head)\n"
+
+
+# --- a taxi installed from its wheel, away from the source tree ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def installed_taxi(tmp_path_factory) -> Path:
+    """taxi's wheel, built as pip builds it from a clean checkout (no web bundle yet, so the build
+    must fetch it), installed alone into a directory that goes first on PYTHONPATH."""
+    if shutil.which("npm") is None and os.environ.get("CI", "").lower() != "true":
+        pytest.skip("npm is not on the PATH: the wheel cannot fetch the web app's Autobahn|JS")
+    source, wheels, target = (tmp_path_factory.mktemp(name) for name in ("source", "wheels", "installed"))
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    for name in filter(None, tracked.decode().split("\0")):
+        if (REPO / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, source / name)
+    assert not (source / "crossbar_config/web/vendor").exists()
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", wheels, source], check=True)
+    [wheel] = wheels.glob("taxi-*.whl")
+    assert "crossbar_config/web/vendor/autobahn.min.js" in zipfile.ZipFile(wheel).namelist()
+    subprocess.run([*pip, "install", "--no-deps", "--target", target, wheel], check=True)
+    return target
+
+
+class InstalledNode:
+    """`taxi run` of the installed copy: every process it starts imports taxi from there."""
+
+    def __init__(self, installed: Path, database_url: str, workdir: Path):
+        self.port = free_port()
+        self.log_path = workdir / "taxi-run.log"
+        env = {**os.environ, "PYTHONPATH": str(installed)}
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "taxi.cli", "run", "--port", str(self.port), "--database-url", database_url],
+                cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def __enter__(self):
+        wait_until(lambda: BACKEND_READY in self.log() or self.process.poll() is not None, 90, "taxi run to serve")
+        assert self.process.poll() is None, self.log()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.send_signal(signal.SIGINT)
+        assert self.process.wait(30) == 0, self.log()
+
+    def status(self, path: str) -> int:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/{path}") as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+
+def test_the_page_of_a_pip_installed_taxi_has_its_autobahn_bundle(installed_taxi, new_database, tmp_path):
+    with new_database("sqlite") as url, InstalledNode(installed_taxi, url, tmp_path) as node:
+        assert str(installed_taxi) in subprocess.run(
+            [sys.executable, "-c", "import crossbar_config; print(crossbar_config.__file__)"],
+            env={**os.environ, "PYTHONPATH": str(installed_taxi)}, cwd=tmp_path, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        assert node.status("") == 200
+        assert node.status("vendor/autobahn.min.js") == 200
+        assert "bundle" not in node.log()
+
+
+def test_a_taxi_without_its_web_bundle_says_so_in_one_line_at_start(installed_taxi, new_database, tmp_path):
+    vendor = installed_taxi / "crossbar_config/web/vendor"
+    kept = tmp_path / "vendor"
+    shutil.move(vendor, kept)
+    try:
+        with new_database("sqlite") as url, InstalledNode(installed_taxi, url, tmp_path) as node:
+            assert node.status("vendor/autobahn.min.js") == 404
+            [line] = [line for line in node.log().splitlines() if "bundle" in line]
+    finally:
+        shutil.move(kept, vendor)
+    assert "the web page cannot connect" in line and "npm ci" in line
