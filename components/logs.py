@@ -41,7 +41,7 @@ _ORDER = list(LogLevel.iterconstants())
 
 
 class UnknownLogLevel(ValueError):
-    pass
+    """TAXI_LOG_LEVEL names no level."""
 
 
 def log_level(environ: Mapping[str, str] = os.environ, *, verbose: bool = False) -> LogLevel:

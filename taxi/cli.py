@@ -17,7 +17,8 @@ from taxi_core.config import Settings
 from taxi_core.db import DatabaseUnusable, check_database
 from taxi_core.migrate import Migration, migrate
 
-from .messages import explain, migration_done, web_bundle_missing
+from .messages import explain, migration_done, port_taken, web_bundle_missing
+from .ports import can_listen
 
 # Named, not taken from the module, which is __main__ under `python -m taxi.cli` (components/logs.py).
 log = Logger(namespace="taxi.cli")
@@ -67,11 +68,13 @@ def command(args) -> None:
     if args.command == "backend":
         from components.backend import main as backend_main
 
-        log_level()  # a wrong TAXI_LOG_LEVEL is said here, in one line
         check_database(Settings.from_environ().database_url)
         return backend_main()
     level = log_level(verbose=getattr(args, "verbose", False))
     settings = Settings.from_environ(database_url=getattr(args, "database_url", None), port=getattr(args, "port", None))
+    if args.command != "migrate" and not can_listen(settings.port):
+        # Crossbar would print a page of traceback, and be started again, and again.
+        sys.exit(f"taxi: {port_taken(settings.port)}")
     if args.command == "router":
         return router(settings, level)
     migration = migrate(settings.database_url)

@@ -88,6 +88,10 @@ def _revisions(revisions: tuple[Revision, ...]) -> str:
     return ", ".join(f"{r.id} {r.title}".strip() for r in revisions) or "<empty>"
 
 
+def port_taken(port: int) -> str:
+    return f"port {port} is taken (another taxi run?): stop that, or choose another with --port or TAXI_PORT"
+
+
 def web_bundle_missing(bundle: Path) -> str:
     vendor = bundle.parent
     return (

@@ -7,6 +7,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -117,6 +118,20 @@ def test_a_database_taxi_cannot_use_is_one_line_and_a_failure(new_database, tmp_
     [line] = done.stderr.splitlines()
     assert line.startswith("taxi: ") and expected in line, line
     assert ":pw@" not in line
+
+
+def test_a_port_that_is_taken_is_one_line_and_a_failure(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [TAXI, "run", "--port", str(port), "--database-url", f"sqlite:///{tmp_path}/taxi.sqlite3"],
+            capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
+        )  # fmt: skip
+    assert done.returncode != 0
+    assert done.stdout == ""
+    assert done.stderr == f"taxi: port {port} is taken (another taxi run?): stop that, or choose another with --port or TAXI_PORT\n"
 
 
 def test_migrate_says_from_which_revision_to_which(new_database, tmp_path):
