@@ -105,11 +105,16 @@ class TaxiNode(MultiService):
             self.monitor.addProcess(f"backend-{n}", backend_command or default_backend_command(), env=env)
 
     def _worth_relaying(self, event) -> PredicateResult:
+        """Every child's lines, but for blank ones and Crossbar's word on its own orderly shutdown.
+
+        Blank lines carry nothing, and come unasked: Crossbar prints one at start at any level,
+        and ProcessMonitor adds one for every child that ends (procmon.LoggingProtocol compares
+        data[-1], an int, with b"\n"). Crossbar logs its shutdown at warn ("Controller received
+        SIGINT", "Native worker received SIGTERM", "cannot detach session": crossbar/node/
+        controller.py, worker/controller.py, router/session.py): a stop that was asked for is
+        not news."""
         if "line" in event and not event["line"].strip():
-            return PredicateResult.no  # Crossbar prints a blank line at every level
-        # Crossbar logs its own orderly shutdown at warn ("Controller received SIGINT",
-        # "Native worker received SIGTERM", "cannot detach session": crossbar/node/controller.py,
-        # worker/controller.py, router/session.py). A stop that was asked for is not news.
+            return PredicateResult.no
         stopping = self._stopping or stop_asked()
         if stopping and event.get("tag") == "router" and not is_verbose(self.level):
             return PredicateResult.no
