@@ -1,4 +1,47 @@
+"""taxi's packaging. Besides the Python packages it ships the web app, whose one dependency,
+Autobahn|JS, comes from npm (package.json, package-lock.json) and is never committed: building
+taxi (`pip install .`, `pip install -e .`, `pip wheel .`, `make`) runs `npm ci` and copies the
+bundle into crossbar_config/web/vendor/, so a page served by any installed taxi can connect."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+ROOT = Path(__file__).resolve().parent
+NPM_PACKAGE = ROOT / "node_modules" / "autobahn-browser"
+VENDOR = ROOT / "crossbar_config" / "web" / "vendor"
+BUNDLE = ("autobahn.min.js", "LICENSE")
+
+
+def fetch_web_bundle() -> None:
+    """Into the source tree, not only the build directory: an editable install serves it from there.
+    Without npm the install goes on; `taxi run` then says at start that the bundle is missing."""
+    lock, bundle = ROOT / "package-lock.json", VENDOR / BUNDLE[0]
+    if not lock.exists() or (bundle.exists() and bundle.stat().st_mtime >= lock.stat().st_mtime):
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        print(f"warning: npm is not on the PATH, so the web app's Autobahn|JS is missing from {VENDOR}")
+        return
+    if subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=ROOT).returncode != 0:
+        print(f"warning: `npm ci` failed, so the web app's Autobahn|JS is missing from {VENDOR}")
+        return
+    VENDOR.mkdir(parents=True, exist_ok=True)
+    for name in BUNDLE:
+        shutil.copyfile(NPM_PACKAGE / name, VENDOR / name)
+
+
+class BuildWithWebBundle(build_py):
+    def run(self) -> None:
+        fetch_web_bundle()
+        # The package data may have been listed before the bundle was there (egg_info lists the
+        # sources first); setuptools lists it again when asked after this.
+        self.__dict__.pop("data_files", None)
+        super().run()
+
 
 setup(
     name="taxi",
@@ -33,4 +76,5 @@ setup(
         "bench": ["tqdm>=4.66", "psutil>=5.9", "matplotlib>=3.8"],
     },
     entry_points={"console_scripts": ["taxi = taxi.cli:main"]},
+    cmdclass={"build_py": BuildWithWebBundle},
 )

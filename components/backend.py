@@ -7,7 +7,7 @@ import os
 from autobahn.twisted.component import Component
 from twisted.application.service import MultiService, Service
 from twisted.internet import task
-from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.defer import Deferred, gatherResults, succeed
 from twisted.logger import Logger
 
 from taxi_core.config import Settings
@@ -17,7 +17,8 @@ from taxi_core.services import TaxiService
 from . import uris
 from .auth import Authenticator
 from .dbpool import DBPool
-from .logs import start_logging
+from .logs import log_level, start_logging
+from .process import serve
 from .trips import TripProcedures
 
 BACKEND_AUTHID = "backend"
@@ -26,8 +27,13 @@ BACKEND_AUTHID = "backend"
 # outage (tests/faults/test_router_restarted.py). A try a second over a local socket
 # costs nothing, so that is as far as the back-off goes.
 MAX_RETRY_DELAY = 1
+# How often a backend looks for the router's socket before its first connection, and after how
+# long without it that is worth a warning (the router takes a few seconds to start).
+ROUTER_POLL_INTERVAL = 0.1
+ROUTER_WAIT_WARNING = 20
 
-log = Logger()
+# Named, not taken from the module: `taxi run` starts this module as __main__ (components/logs.py).
+log = Logger(namespace="components.backend")
 
 
 class BackendConnection(Service):
@@ -36,6 +42,10 @@ class BackendConnection(Service):
     def __init__(self, reactor, settings: Settings, handlers):
         self._reactor = reactor
         self._handlers = handlers
+        self._socket = settings.backend_socket
+        self._waiting = task.LoopingCall(self._connect_once_the_router_listens)
+        self._waiting.clock = reactor
+        self._waited = 0
         self._component = Component(
             transports=[
                 {
@@ -60,10 +70,26 @@ class BackendConnection(Service):
 
     def startService(self) -> None:
         super().startService()
-        self._component.start(self._reactor)
+        # The backends start beside the router and are ready to connect before it listens.
+        # Autobahn logs every connection that fails as an error, so the backend waits for the
+        # router's socket instead of trying it: a start stays quiet, and a real outage later
+        # (a router that died) is still reported.
+        self._waiting.start(ROUTER_POLL_INTERVAL)
+
+    def _connect_once_the_router_listens(self) -> None:
+        if os.path.exists(self._socket):
+            self._waiting.stop()
+            self._component.start(self._reactor)
+            return
+        self._waited += 1
+        if self._waited == round(ROUTER_WAIT_WARNING / ROUTER_POLL_INTERVAL):
+            log.warn("still waiting for the router's socket {socket}", socket=self._socket)
 
     def stopService(self) -> Deferred:
         super().stopService()
+        if self._waiting.running:
+            self._waiting.stop()
+            return succeed(None)
         return self._component.stop()
 
 
@@ -81,16 +107,9 @@ def make_backend(reactor, settings: Settings) -> MultiService:
 def main(make=make_backend) -> None:
     """Runs the backend that ``make(reactor, settings)`` builds (the benchmark's stub brings
     its own) until the process is told to stop."""
-    start_logging(timestamps=False)
+    start_logging(log_level(), timestamps=False)
     settings = Settings.from_environ(os.environ)
-
-    def run(reactor):
-        backend = make(reactor, settings)
-        backend.startService()
-        reactor.addSystemEventTrigger("before", "shutdown", backend.stopService)
-        return Deferred()  # runs until the process is told to stop
-
-    task.react(run)
+    serve(lambda reactor: make(reactor, settings))
 
 
 if __name__ == "__main__":

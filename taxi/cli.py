@@ -6,15 +6,22 @@ import argparse
 import os
 import sys
 from dataclasses import replace
+from pathlib import Path
 
-from twisted.internet import task
-from twisted.internet.defer import Deferred
+from twisted.logger import Logger, LogLevel
 
-from taxi_core.config import Settings
-from taxi_core.migrate import migrate
-
+from components.logs import UnknownLogLevel, log_level, start_logging
+from components.process import serve
 from taxi_bench.args import add_arguments as add_bench_arguments
-from components.logs import start_logging
+from taxi_core.config import Settings
+from taxi_core.db import DatabaseUnusable, check_database
+from taxi_core.migrate import Migration, migrate
+
+from .messages import explain, migration_done, port_taken, web_bundle_missing
+from .ports import can_listen
+
+# Named, not taken from the module, which is __main__ under `python -m taxi.cli` (components/logs.py).
+log = Logger(namespace="taxi.cli")
 
 
 def parse_args(argv):
@@ -25,14 +32,20 @@ def parse_args(argv):
     migrate_cmd = commands.add_parser("migrate", help="apply the database migrations and exit")
     for sub in (run, migrate_cmd):
         sub.add_argument("--database-url", help="SQLAlchemy URL (default: $TAXI_DATABASE_URL or sqlite:///taxi.sqlite3)")
-    run.add_argument("--port", type=int, help="HTTP and WebSocket port (default: $TAXI_PORT or 8080)")
     commands.add_parser("backend", help="run one backend process (settings from the environment)")
     router = commands.add_parser(
         "router",
         help="run only the router; backends join it with `taxi backend` "
         "(every process with the same TAXI_BACKEND_SOCKET and TAXI_BACKEND_TICKET)",
     )
-    router.add_argument("--port", type=int, help="HTTP and WebSocket port (default: $TAXI_PORT or 8080)")
+    for sub in (run, router):
+        sub.add_argument("--port", type=int, help="HTTP and WebSocket port (default: $TAXI_PORT or 8080)")
+        sub.add_argument(
+            "--verbose",
+            action="store_true",
+            help="also the libraries' informational lines (Crossbar, Autobahn, Twisted); "
+            "TAXI_LOG_LEVEL=debug|info|warn|error chooses the level",
+        )
     bench = commands.add_parser("bench", help="benchmark the dispatch workload against the router's own floor")
     add_bench_arguments(bench)
     return parser.parse_args(argv)
@@ -40,56 +53,79 @@ def parse_args(argv):
 
 def main(argv=None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.command == "backend":
-        from components.backend import main as backend_main
+    try:
+        command(args)
+    except (DatabaseUnusable, UnknownLogLevel) as problem:
+        # A start that cannot happen is one line saying why, never a traceback.
+        sys.exit(f"taxi: {explain(problem)}")
 
-        return backend_main()
+
+def command(args) -> None:
     if args.command == "bench":
         from taxi_bench.cli import main as bench_main
 
         return bench_main(args)
+    if args.command == "backend":
+        from components.backend import main as backend_main
+
+        check_database(Settings.from_environ().database_url)
+        return backend_main()
+    level = log_level(verbose=getattr(args, "verbose", False))
+    settings = Settings.from_environ(database_url=getattr(args, "database_url", None), port=getattr(args, "port", None))
+    if args.command != "migrate" and not can_listen(settings.port):
+        # Crossbar would print a page of traceback, and be started again, and again.
+        sys.exit(f"taxi: {port_taken(settings.port)}")
     if args.command == "router":
-        return router(Settings.from_environ(port=args.port))
-    settings = Settings.from_environ(
-        database_url=args.database_url, port=getattr(args, "port", None)
-    )
-    migrate(settings.database_url)
-    if args.command == "run":
-        run(settings, args.backends)
+        return router(settings, level)
+    migration = migrate(settings.database_url)
+    if args.command == "migrate":
+        print(f"taxi: {migration_done(migration)}", flush=True)
+        return None
+    return run(settings, args.backends, level, migration)
 
 
-def router(settings: Settings) -> None:
+def router(settings: Settings, level: LogLevel) -> None:
     """The router alone, kept alive like `taxi run` keeps it; the backends run on their own."""
     missing = [name for name in ("TAXI_BACKEND_SOCKET", "TAXI_BACKEND_TICKET") if not os.environ.get(name)]
     if missing:
         sys.exit(f"taxi router: set {' and '.join(missing)}, the same for the router and every `taxi backend`")
     # Crossbar reads a relative socket path from its own node directory, the backends from
     # their working directory: make it one path for both.
-    run(replace(settings, backend_socket=os.path.abspath(settings.backend_socket)), 0, shared_backend_transport=True)
+    settings = replace(settings, backend_socket=os.path.abspath(settings.backend_socket))
+    run(settings, 0, level, shared_backend_transport=True)
 
 
-def run(settings: Settings, backends: int, shared_backend_transport: bool = False) -> None:
-    from taxi.supervisor import TaxiNode
+def run(
+    settings: Settings,
+    backends: int,
+    level: LogLevel,
+    migration: Migration | None = None,
+    shared_backend_transport: bool = False,
+) -> None:
+    """The node in the foreground until Ctrl-C (or SIGTERM), which stops it and exits 0."""
+    from taxi.supervisor import WEB_BUNDLE, TaxiNode
 
-    start_logging(timestamps=True)
+    start_logging(level, timestamps=True)
+    if migration is not None:
+        say(migration_done(migration))
+    say(f"web app  http://127.0.0.1:{settings.port}/")
+    say(f"WAMP     ws://127.0.0.1:{settings.port}/ws")
+    if shared_backend_transport:
+        say(f"starting the router; backends join it at {settings.backend_socket} (`taxi backend`)")
+    else:
+        say(f"starting the router and {backends} backend{'s' * (backends != 1)}")
+    if not WEB_BUNDLE.is_file():
+        log.warn("taxi: {message}", message=web_bundle_missing(Path(str(WEB_BUNDLE))))
+    serve(
+        lambda reactor: TaxiNode(
+            reactor, settings, backends=backends, shared_backend_transport=shared_backend_transport, level=level
+        ),
+        on_stopped=lambda: say("stopped"),
+    )
 
-    def start(reactor):
-        node = TaxiNode(reactor, settings, backends=backends, shared_backend_transport=shared_backend_transport)
-        node.startService()
-        reactor.addSystemEventTrigger("before", "shutdown", node.stopService)
-        backend_part = (
-            f"for backends joining at {settings.backend_socket}"
-            if shared_backend_transport
-            else f"and {backends} backend(s) on {settings.database_url}"
-        )
-        print(
-            f"taxi: starting the router {backend_part}; "
-            f"the app will be at http://127.0.0.1:{settings.port}/ and WAMP at ws://127.0.0.1:{settings.port}/ws",
-            flush=True,
-        )
-        return Deferred()  # runs until Ctrl-C
 
-    task.react(start)
+def say(message: str) -> None:
+    log.info("taxi: {message}", message=message)
 
 
 if __name__ == "__main__":

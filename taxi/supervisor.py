@@ -7,6 +7,9 @@ checker also accepts "restart-on-failed", which the container ignores because it
 for "restart-failed"), and by default the node shuts down when any worker exits. So taxi
 runs the backend as its own process beside the router and restarts it when it dies, with
 twisted.runner.procmon, which is the well-worn tool for exactly that.
+
+The children's lines reach the terminal through the monitor's log, already filtered by each
+child at the level the launcher handed it (components/logs.py).
 """
 
 from __future__ import annotations
@@ -21,20 +24,29 @@ from importlib.resources import files
 from twisted.application.service import MultiService
 from twisted.internet import task
 from twisted.internet.defer import inlineCallbacks
+from twisted.logger import FilteringLogObserver, Logger, LogLevel, PredicateResult, globalLogPublisher
 from twisted.runner.procmon import ProcessMonitor
 
+from components.logs import LOG_LEVEL_VARIABLE, is_verbose, log_level
+from components.process import stop_asked
 from taxi_core.config import Settings
 
 CROSSBAR_CONFIG = str(files("crossbar_config") / "config.yaml")
+# The web app's one dependency, Autobahn|JS, copied from npm at build time (setup.py, `make`);
+# without it the page loads but cannot connect.
+WEB_BUNDLE = files("crossbar_config") / "web" / "vendor" / "autobahn.min.js"
 # A backend that keeps failing at start (say, its database is down) is retried at least
 # this often; ProcessMonitor would otherwise back off to an hour.
 MAX_RESTART_DELAY = 5
 STOP_TIMEOUT = 15
 
 
-def node_environment(settings: Settings, node_dir: str, shared_backend_transport: bool = False) -> dict[str, str]:
+def node_environment(
+    settings: Settings, node_dir: str, level: LogLevel, shared_backend_transport: bool = False
+) -> dict[str, str]:
     return {
         **os.environ,
+        LOG_LEVEL_VARIABLE: level.name,
         "TAXI_DATABASE_URL": settings.database_url,
         "TAXI_PORT": str(settings.port),
         # `taxi router` listens where separately run backends (`taxi backend`) look for it.
@@ -47,11 +59,12 @@ def node_environment(settings: Settings, node_dir: str, shared_backend_transport
     }
 
 
-def router_command(node_dir: str) -> list[str]:
+def router_command(node_dir: str, level: LogLevel) -> list[str]:
+    # Crossbar's level names are Twisted's (debug, info, warn, error, critical).
     return [
         sys.executable, "-c", "import crossbar; crossbar.run()",
         "start", "--cbdir", node_dir, "--config", CROSSBAR_CONFIG,
-        "--loglevel", "info", "--logformat", "none", "--color", "false",
+        "--loglevel", level.name, "--logformat", "none", "--color", "false",
     ]  # fmt: skip
 
 
@@ -67,27 +80,51 @@ class TaxiNode(MultiService):
         backends: int = 1,
         backend_command: list[str] | None = None,
         shared_backend_transport: bool = False,
+        level: LogLevel | None = None,
     ):
         """`backend_command` replaces the backend process (the benchmark runs its stub this way).
 
         `taxi router` is this with no backends and `shared_backend_transport`: the backend
         socket and ticket are the environment's, shared with backends run on their own.
+        `level` is what the children log (default: TAXI_LOG_LEVEL's; components/logs.py).
         """
         super().__init__()
         # The node directory holds the router's keys, pid file and the backend socket;
         # mkdtemp makes it 0700, so no other local user can reach the socket.
         self.node_dir = tempfile.mkdtemp(prefix="taxi-node-")
         self._reactor = reactor
+        self.level = level or log_level()
+        self._stopping = False
         self.monitor = ProcessMonitor(reactor)
         self.monitor.maxRestartDelay = MAX_RESTART_DELAY
+        self.monitor.log = Logger(observer=FilteringLogObserver(globalLogPublisher, [self._worth_relaying]))
         self.monitor.setServiceParent(self)
-        env = node_environment(settings, self.node_dir, shared_backend_transport)
-        self.monitor.addProcess("router", router_command(self.node_dir), env=env)
+        env = node_environment(settings, self.node_dir, self.level, shared_backend_transport)
+        self.monitor.addProcess("router", router_command(self.node_dir, self.level), env=env)
         for n in range(1, backends + 1):
             self.monitor.addProcess(f"backend-{n}", backend_command or default_backend_command(), env=env)
 
+    def _worth_relaying(self, event) -> PredicateResult:
+        """Every child's lines, but for blank ones and Crossbar's word on its own orderly shutdown.
+
+        Blank lines carry nothing, and come unasked: Crossbar prints one at start at any level,
+        and ProcessMonitor adds one for every child that ends (procmon.LoggingProtocol compares
+        data[-1], an int, with b"\n"). Crossbar logs its shutdown at warn ("Controller received
+        SIGINT", "Native worker received SIGTERM", "cannot detach session": crossbar/node/
+        controller.py, worker/controller.py, router/session.py): a stop that was asked for is
+        not news."""
+        if "line" in event and not event["line"].strip():
+            return PredicateResult.no
+        stopping = self._stopping or stop_asked()
+        if stopping and event.get("tag") == "router" and not is_verbose(self.level):
+            return PredicateResult.no
+        return PredicateResult.maybe
+
     @inlineCallbacks
     def stopService(self):
+        if self._stopping:
+            return
+        self._stopping = True
         yield super().stopService()
         # ProcessMonitor sends SIGTERM and returns at once; wait for the children to go
         # so that Ctrl-C leaves nothing running behind.

@@ -1,17 +1,67 @@
-"""Engines and units of work: SQLite tuned for concurrent use, PostgreSQL with a checked pool."""
+"""Engines and units of work: SQLite tuned for concurrent use, PostgreSQL with a checked pool;
+and the check, before anything starts, that the database taxi was given can be used."""
 
 from __future__ import annotations
 
+import re
 import threading
 from contextlib import contextmanager, nullcontext
 from typing import Iterator
 
-from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 # Seconds a SQLite writer waits for the lock before "database is locked".
 SQLITE_BUSY_TIMEOUT = 15
+# Seconds the start-up check waits for a PostgreSQL server that does not answer.
+CHECK_CONNECT_TIMEOUT = 5
+# Every PostgreSQL server has it; the check asks it whether the database taxi wants exists.
+POSTGRES_MAINTENANCE_DATABASE = "postgres"
+
+
+class DatabaseUnusable(Exception):
+    """taxi cannot use the database it was given. `url` hides the password: it is safe to show;
+    `reason` is the driver's own words, on one line."""
+
+    def __init__(self, url: str, reason: str = ""):
+        super().__init__(f"{url}: {reason}" if reason else url)
+        self.url = url
+        self.reason = reason
+
+
+class DatabaseURLInvalid(DatabaseUnusable):
+    """The text is not a database URL at all."""
+
+
+class DatabaseDriverUnknown(DatabaseUnusable):
+    """SQLAlchemy has no dialect of that name, or the dialect's driver is not installed."""
+
+    def __init__(self, url: str, reason: str, drivername: str):
+        super().__init__(url, reason)
+        self.drivername = drivername
+
+
+class DatabaseMissing(DatabaseUnusable):
+    """The PostgreSQL server answers, but the database is not there (it must be created first)."""
+
+    def __init__(self, url: str, reason: str, where: URL):
+        super().__init__(url, reason)
+        self.name, self.host, self.port, self.username = where.database, where.host, where.port, where.username
+
+
+class DatabaseUnreachable(DatabaseUnusable):
+    """No connection: the server is down or elsewhere, or it refused the user."""
+
+
+class DatabaseFileUnusable(DatabaseUnusable):
+    """SQLite cannot open or write the database file."""
+
+    def __init__(self, url: str, reason: str, path: str):
+        super().__init__(url, reason)
+        self.path = path
 
 
 def engine_url(url: str) -> URL:
@@ -23,6 +73,63 @@ def engine_url(url: str) -> URL:
     if parsed.drivername == "postgresql":
         return parsed.set(drivername="postgresql+psycopg2")
     return parsed
+
+
+def check_database(url: str) -> None:
+    """Connects once (and on SQLite takes the write lock once), so that a database taxi cannot
+    use is one DatabaseUnusable before anything starts, not a traceback from deep inside."""
+    try:
+        parsed = engine_url(url)
+    except ArgumentError as error:
+        raise DatabaseURLInvalid(_hide_password(url), str(error)) from error
+    shown = make_url(url).render_as_string(hide_password=True)
+    try:
+        engine = _checking_engine(parsed)
+    except (NoSuchModuleError, ImportError) as error:
+        raise DatabaseDriverUnknown(shown, str(error), parsed.drivername) from error
+    try:
+        with engine.connect() as connection:
+            if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                connection.exec_driver_sql("ROLLBACK")
+    except DBAPIError as error:
+        raise _unusable(parsed, shown, error) from error
+    finally:
+        engine.dispose()
+
+
+def _checking_engine(url: URL) -> Engine:
+    connect_args = {"connect_timeout": CHECK_CONNECT_TIMEOUT} if url.drivername == "postgresql+psycopg2" else {}
+    return create_engine(url, poolclass=NullPool, connect_args=connect_args)
+
+
+def _unusable(url: URL, shown: str, error: DBAPIError) -> DatabaseUnusable:
+    reason = " ".join(str(error.orig).split())
+    if url.get_backend_name() == "sqlite":
+        return DatabaseFileUnusable(shown, reason, url.database)
+    if url.get_backend_name() == "postgresql" and _server_lacks_database(url):
+        return DatabaseMissing(shown, reason, url)
+    return DatabaseUnreachable(shown, reason)
+
+
+def _server_lacks_database(url: URL) -> bool:
+    """Asked of the server itself: its message for a missing database is in the server's language."""
+    if url.database in (None, POSTGRES_MAINTENANCE_DATABASE):
+        return False
+    server = _checking_engine(url.set(database=POSTGRES_MAINTENANCE_DATABASE))
+    try:
+        with server.connect() as connection:
+            found = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database})
+            return found.first() is None
+    except DBAPIError:
+        return False
+    finally:
+        server.dispose()
+
+
+def _hide_password(url_text: str) -> str:
+    """A URL that does not parse may still hold a password (scheme://user:password@host)."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url_text)
 
 
 def make_engine(url: str, pool_size: int = 8) -> Engine:

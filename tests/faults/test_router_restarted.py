@@ -60,7 +60,7 @@ class Milestones:
 
 @pytest_twisted.ensureDeferred
 async def test_router_restart_mid_load_everyone_reconnects_and_no_trip_is_lost(start_node, crowd, trips, figure):
-    node = start_node("sqlite")
+    node = start_node("sqlite", "--verbose")  # for Crossbar's own boot line, NODE_BOOT_COMPLETE
     load = await crowd.trip_load(node.port, trips)
     history = load.history
     running = defer.ensureDeferred(load.run())
