@@ -1,4 +1,4 @@
-"""A client of taxi's contract (shared/DESIGN.md), as a user's own program would write one.
+"""A client of taxi's contract (docs/contract.md), as a user's own program would write one.
 
     rider = await connect("ws://127.0.0.1:8080/ws", authid="ada", ticket="s3cret-pass")
     trip = await rider.call(uris.TRIP_REQUEST, pick_up_address="Main St 1", drop_off_address="Station")

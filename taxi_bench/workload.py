@@ -1,6 +1,6 @@
 """The benchmark's clients: D drivers on taxi.drivers, R riders making T trips each, one after another.
 
-One trip, as a user's clients would play it (shared/DESIGN.md):
+One trip, as a user's clients would play it (docs/contract.md):
 
   rider  call trip.request ─────────────► result                  (a) call → result
          every driver gets the trip on taxi.drivers               (b) call → the LAST driver alerted

@@ -1,4 +1,4 @@
-"""The whole authorization matrix of shared/DESIGN.md, asked of the real router and compared
+"""The whole authorization matrix of docs/contract.md, asked of the real router and compared
 with a table written from the contract: every role (anonymous, rider, driver — each rider and
 driver both as a trip's own and as a stranger — and backend) × every procedure and topic of the
 contract, the backend's own procedures and the router's meta API × call / subscribe / publish /
@@ -75,7 +75,7 @@ def cases(trips: dict) -> list[tuple[str, str, str]]:
 
 
 def contract_allows(name: str, role: str, action: str, uri: str, match: str, trips: dict) -> bool:
-    """The contract's table (shared/DESIGN.md, "Roles"), for anonymous, riders and drivers."""
+    """The contract's table (docs/contract.md, "Roles"), for anonymous, riders and drivers."""
     if action == "call":
         return uri in MAY_CALL[role]
     if action != "subscribe" or match != "exact":

@@ -31,7 +31,7 @@ DRIVERS = ("dan", "dora")
 USERS = RIDERS + DRIVERS
 STATUSES = ("REQUESTED", "STARTED", "IN_PROGRESS", "COMPLETED", "CANCELED")
 FINAL = {"COMPLETED", "CANCELED"}
-# A driver's step into each status, from the status it needs: the lifecycle of shared/DESIGN.md.
+# A driver's step into each status, from the status it needs: the lifecycle of docs/contract.md.
 STEP_FROM = {"STARTED": "REQUESTED", "IN_PROGRESS": "STARTED", "COMPLETED": "IN_PROGRESS"}
 NO_SUCH_NK = "f" * 32
 # Mostly the steps a driver can take, sometimes one no driver may.
