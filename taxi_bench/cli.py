@@ -29,6 +29,9 @@ from twisted.logger import (
     globalLogBeginner,
 )
 
+from taxi.messages import explain
+from taxi_core.db import DatabaseUnusable
+
 from . import report
 from .args import DEFAULT_ROUNDS, SWEEP_DRIVERS
 from .nodes import LocalNode, RemoteNode
@@ -91,6 +94,9 @@ def _one_line(event) -> str:
 async def _bench_or_say_why(reactor, args, workdir: Path) -> None:
     try:
         await _bench(reactor, args, workdir)
+    except DatabaseUnusable as problem:
+        # The same one line as `taxi run` gives for a database it cannot use.
+        raise SystemExit(f"taxi bench: {explain(problem)}")
     except Exception as error:
         # The traceback to the log file only (below the terminal's level); the reason to the terminal.
         log.failure("taxi bench failed", level=LogLevel.info)

@@ -137,11 +137,20 @@ def test_more_rounds_than_trips_are_refused_before_anything_starts(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_a_node_that_cannot_start_is_reported_on_the_terminal_with_its_reason(tmp_path):
+def test_a_database_taxi_cannot_use_is_the_launchers_one_line(tmp_path):
     nobody_listens = f"postgresql://postgres@127.0.0.1:{free_port()}/taxi"
     result = taxi_bench("--drivers", "1", "--riders", "1", "--trips", "1", "--database-url", nobody_listens,
                         "--workdir", str(tmp_path))  # fmt: skip
     assert result.returncode == 1
-    assert "taxi bench failed: OperationalError" in result.stderr and "Connection refused" in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("taxi bench: cannot connect to postgresql://") and "Connection refused" in last
+
+
+def test_a_failure_during_the_run_is_reported_on_the_terminal_with_its_reason(tmp_path):
+    nobody_listens = f"ws://127.0.0.1:{free_port()}/ws"
+    result = taxi_bench("--drivers", "1", "--riders", "1", "--trips", "1", "--url", nobody_listens,
+                        "--workdir", str(tmp_path))  # fmt: skip
+    assert result.returncode == 1
+    assert "taxi bench failed: ConnectionRefusedError" in result.stderr, result.stderr
     assert f"the traceback is in {tmp_path / 'bench.log'}" in result.stderr
     assert "Traceback" in (tmp_path / "bench.log").read_text()
