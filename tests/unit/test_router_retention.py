@@ -68,7 +68,7 @@ class Peer(ApplicationSession):
         self.received.append(args[0] if len(args) == 1 else args)
 
 
-class Node:
+class InProcessRouter:
     """Crossbar's router for realm taxi, its service session (the meta API), a "backend" role
     that may publish and subscribe under taxi., and the component, as config.yaml starts them."""
 
@@ -113,7 +113,7 @@ class Node:
 
 @pytest.fixture
 def node():
-    return Node()
+    return InProcessRouter()
 
 
 FINAL = sorted(FINAL_STATUSES)
@@ -160,6 +160,13 @@ def test_an_event_during_the_grace_starts_it_again(node):
     assert node.late_subscriber("a" * 32).received == [again]
     node.clock.advance(1)
     assert node.count()["retained"] == 0
+
+
+def test_an_event_that_carries_no_trip_is_taken_for_an_unfinished_one(node):
+    node.publish("a" * 32, TripStatus.COMPLETED)
+    node.backend.publish(uris.trip_topic("a" * 32), "no trip", options=PublishOptions(retain=True))
+    node.clock.advance(100 * GRACE)
+    assert node.late_subscriber("a" * 32).received == ["no trip"]
 
 
 def test_a_trip_that_is_not_final_any_more_stays_retained(node):
