@@ -23,6 +23,8 @@ TRIP_AVAILABLE = "trip.available"
 
 AUTHENTICATE = "taxi.auth.authenticate"
 AUTHORIZE = "taxi.auth.authorize"
+# The router's own (components/router_retention.py): what it holds of trips; the backend's to call.
+ROUTER_RETAINED = "taxi.router.retained"
 
 DRIVERS_TOPIC = "taxi.drivers"
 TRIP_TOPIC_PREFIX = "taxi.trip."

@@ -55,6 +55,9 @@ def node_environment(
         ),
         # A fresh credential each run: only processes started here can become "backend".
         "TAXI_BACKEND_TICKET": settings.backend_ticket or secrets.token_urlsafe(32),
+        # Read by the router worker itself (components/router_retention.py): Crossbar does not
+        # substitute variables in a component's `extra`.
+        "TAXI_RETAIN_GRACE_SECONDS": repr(settings.retain_grace_seconds),
         "PYTHONUNBUFFERED": "1",
     }
 

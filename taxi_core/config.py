@@ -8,6 +8,7 @@ from typing import Mapping
 
 DEFAULT_DATABASE_URL = "sqlite:///taxi.sqlite3"
 DEFAULT_PORT = 8080
+DEFAULT_RETAIN_GRACE_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class Settings:
     # `taxi run` makes both fresh for each run; a separately run router and backends share them.
     backend_socket: str = "backend.sock"
     backend_ticket: str = ""
+    # How long the router keeps a finished trip's retained event (components/router_retention.py).
+    retain_grace_seconds: float = DEFAULT_RETAIN_GRACE_SECONDS
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ, **overrides) -> "Settings":
@@ -30,5 +33,13 @@ class Settings:
             db_pool_size=int(environ.get("TAXI_DB_POOL_SIZE", 8)),
             backend_socket=environ.get("TAXI_BACKEND_SOCKET", "backend.sock"),
             backend_ticket=environ.get("TAXI_BACKEND_TICKET", ""),
+            retain_grace_seconds=_seconds(environ, "TAXI_RETAIN_GRACE_SECONDS", DEFAULT_RETAIN_GRACE_SECONDS),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    seconds = float(environ.get(name, default))
+    if not 0 <= seconds < float("inf"):
+        raise ValueError(f"{name} must be a number of seconds, 0 or more (got {environ[name]!r})")
+    return seconds

@@ -38,6 +38,7 @@ pytestmark = pytest.mark.e2e
 NOT_AUTHORIZED = "wamp.error.not_authorized"
 PROCEDURES = ["user.signup", "trip.request", "trip.update", "trip.cancel", "trip.get", "trip.list", "trip.available"]
 BACKEND_PROCEDURES = ["taxi.auth.authenticate", "taxi.auth.authorize"]
+ROUTER_PROCEDURES = ["taxi.router.retained"]  # the router's own, for the backend (components/router_retention.py)
 META = ["wamp.session.list", "wamp.registration.list", "wamp.session.on_join", "wamp.subscription.on_subscribe"]
 MADE_UP = ["trip.delete", "user.delete", "taxi.made_up", "taxi.trip.NOT-A-KEY", "taxi.trip.x.y", "com.example.news"]
 MAY_CALL = {
@@ -64,7 +65,7 @@ def topics(trips: dict) -> dict[str, str]:
 
 def cases(trips: dict) -> list[tuple[str, str, str]]:
     """(action, uri, match) for every question the matrix asks of one session."""
-    exact = [*PROCEDURES, *BACKEND_PROCEDURES, *META, *topics(trips), *MADE_UP]
+    exact = [*PROCEDURES, *BACKEND_PROCEDURES, *ROUTER_PROCEDURES, *META, *topics(trips), *MADE_UP]
     patterns = [(uri.format(**trips), match) for match, uris in PATTERNS.items() for uri in uris]
     return [
         *(("call", uri, "exact") for uri in exact),

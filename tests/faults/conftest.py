@@ -23,12 +23,13 @@ def trips(long_run) -> int:
 @pytest.fixture
 def start_node(new_database, tmp_path):
     """start_node(database, *taxi_run_args): a `taxi run` of the test's own, stopped at the end;
-    with separate=True, a `taxi router` and `backends` times `taxi backend` instead."""
+    with separate=True, a `taxi router` and `backends` times `taxi backend` instead; `environment`:
+    settings of the node's own (tests/support/node.py)."""
     with ExitStack() as cleanup:
 
-        def start(database: str, *args: str, backends: int = 1, separate: bool = False) -> Node:
+        def start(database: str, *args: str, backends: int = 1, separate: bool = False, environment=None) -> Node:
             url = cleanup.enter_context(new_database(database))
-            node = Node(url, tmp_path, *args, backends=backends, separate=separate)
+            node = Node(url, tmp_path, *args, backends=backends, separate=separate, environment=environment)
             cleanup.callback(node.stop)
             node.wait_until_serving()
             return node

@@ -17,7 +17,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 import psutil
 from twisted.internet import task
@@ -33,13 +33,14 @@ POLL = 0.2
 class Node:
     def __init__(
         self, database_url: str, workdir: Path, *run_args: str, port: int | None = None, backends: int = 1,
-        separate: bool = False,
+        separate: bool = False, environment: Mapping[str, str] | None = None,
     ):  # fmt: skip
         """On `port`, or a free one (a restarted node takes its predecessor's, as a server would).
 
         `run_args` go to `taxi run`; `backends` is how many backends serving waits for (and, with
         separate=True, how many `taxi backend` processes start). Nothing restarts a separate
-        backend that dies: that is the process manager's job once the processes run on their own."""
+        backend that dies: that is the process manager's job once the processes run on their own.
+        `environment`: settings of its own (TAXI_* variables) on top of this process's environment."""
         self.database_url = database_url
         self.workdir = workdir
         self.port = port or free_port()
@@ -51,12 +52,12 @@ class Node:
             self.backend_ticket = secrets.token_urlsafe(32)
             env = {"TAXI_DATABASE_URL": database_url, "TAXI_PORT": str(self.port),
                    "TAXI_BACKEND_SOCKET": self.backend_socket, "TAXI_BACKEND_TICKET": self.backend_ticket}  # fmt: skip
-            self._env = {**os.environ, **env}
+            self._env = {**os.environ, **(environment or {}), **env}
             subprocess.run([TAXI, "migrate"], env=self._env, cwd=workdir, check=True, capture_output=True)
             self.process = self._start("router", [TAXI, "router"])
             self._backends = [self._start(f"backend-{n}", [TAXI, "backend"]) for n in range(1, backends + 1)]
         else:
-            self._env = None
+            self._env = {**os.environ, **environment} if environment else None
             self._backends = []
             command = [TAXI, "run", "--port", str(self.port), "--database-url", database_url, *run_args]
             self.process = self._start("taxi-run", command)

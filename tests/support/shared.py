@@ -20,20 +20,22 @@ import sys
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Mapping
 
 from twisted.internet import threads
 
 from .databases import new_database
 from .node import Node, stopped_uncleanly
 
-_nodes: dict[tuple[str, bool], Node] = {}
-_failures: dict[tuple[str, bool], BaseException] = {}  # a node that could not start is not tried again
+_nodes: dict[tuple, Node] = {}  # (database, separate, environment's items)
+_failures: dict[tuple, BaseException] = {}  # a node that could not start is not tried again
 _cleanup = ExitStack()
 
 
-async def shared_node(database: str, *, separate: bool = False) -> Node:
-    """The node on `database` (sqlite or postgresql), serving; started if it is not yet."""
-    key = (database, separate)
+async def shared_node(database: str, *, separate: bool = False, environment: Mapping[str, str] | None = None) -> Node:
+    """The node on `database` (sqlite or postgresql), serving; started if it is not yet. One
+    `environment` (settings of its own, tests/support/node.py) is one more node."""
+    key = (database, separate, tuple(sorted((environment or {}).items())))
     if key not in _nodes and key not in _failures:
         try:
             node = await threads.deferToThread(_start, key)
@@ -45,7 +47,7 @@ async def shared_node(database: str, *, separate: bool = False) -> Node:
 
 def shared_node_now(database: str, *, separate: bool = False) -> Node:
     """The same node, waited for by blocking: for pytest's fixtures, which run off the reactor."""
-    key = (database, separate)
+    key = (database, separate, ())
     if key not in _nodes and key not in _failures:
         try:
             _start(key).wait_until_serving()
@@ -61,7 +63,7 @@ def _get(key) -> Node:
 
 
 def _start(key) -> Node:
-    database, separate = key
+    database, separate, environment = key
     if not _nodes:
         atexit.register(_stop_at_exit)
     workdir = Path(tempfile.mkdtemp(prefix=f"taxi-test-node-{database}-"))
@@ -70,7 +72,7 @@ def _start(key) -> Node:
     except BaseException:
         shutil.rmtree(workdir)
         raise
-    _nodes[key] = node = Node(url, workdir, separate=separate)
+    _nodes[key] = node = Node(url, workdir, separate=separate, environment=dict(environment))
     return node
 
 

@@ -83,9 +83,10 @@ class NodeTestCase(TestCase):
 
     database: str
     separate = False  # True: the separate node (taxi router + taxi backend), whose backend ticket the tests know
+    environment: dict[str, str] = {}  # settings of the node's own (TAXI_* variables): a node of its own
 
     async def setUp(self):
-        self.node = await shared_node(self.database, separate=self.separate)
+        self.node = await shared_node(self.database, separate=self.separate, environment=self.environment)
         self.users = Users(self.node)
         self.addCleanup(self.users.close)
 

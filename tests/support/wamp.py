@@ -4,6 +4,7 @@ on the node's port, in any serializer, plus what only a hostile client or the ba
 from __future__ import annotations
 
 import json
+import time
 
 from autobahn.twisted.rawsocket import WampRawSocketClientFactory
 from autobahn.wamp.exception import ApplicationError
@@ -12,10 +13,11 @@ from autobahn.wamp.serializer import _WAMPJsonEncoder
 from twisted.internet import defer, reactor, task
 from twisted.internet.endpoints import UNIXClientEndpoint
 
+from components import uris
 from taxi import client
 from taxi.client import EVENT_TIMEOUT, JOIN_TIMEOUT, Client, Events
 
-__all__ = ["EVENT_TIMEOUT", "SERIALIZERS", "Client", "Events", "connect", "connect_backend", "error_of", "sleep"]
+__all__ = ["EVENT_TIMEOUT", "SERIALIZERS", "Client", "Events", "connect", "connect_backend", "error_of", "router_holds", "sleep"]
 
 
 class _AsciiJsonObjectSerializer(JsonObjectSerializer):
@@ -52,6 +54,17 @@ async def connect_backend(socket_path: str, ticket: str) -> Client:
     factory = WampRawSocketClientFactory(lambda: session, serializer=MsgPackSerializer())
     await UNIXClientEndpoint(reactor, socket_path).connect(factory)
     return await session.joined.addTimeout(JOIN_TIMEOUT, reactor)
+
+
+async def router_holds(backend: Client, timeout: float = 30) -> dict:
+    """What the router holds of trips (taxi.router.retained, the backend's to call), once no
+    finished trip is in its grace any more: topics with a retained event, subscriptions."""
+    deadline = time.monotonic() + timeout
+    while (held := await backend.call(uris.ROUTER_RETAINED))["in_grace"]:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"finished trips still in their grace after {timeout} s: {held}")
+        await sleep(0.25)
+    return held
 
 
 async def error_of(deferred) -> ApplicationError:
