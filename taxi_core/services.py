@@ -32,7 +32,7 @@ from .domain import (
     may_view,
 )
 from .models import Trip, UTCDateTime, User
-from .views import event_view, trip_view, user_view
+from .views import trip_view, user_view
 
 Clock = Callable[[], dt.datetime]
 
@@ -182,8 +182,7 @@ class TaxiService:
     def trip_history(self, *, user: str, nk: str) -> list[dict]:
         """The trip's events, oldest first, for whoever may see the trip itself."""
         with self._db.unit_of_work(write=False) as session:
-            trip = _viewable_trip(session, user, nk)
-            return [event_view(event) for event in trip_log.events_of(session, trip)]
+            return trip_log.events_of(session, _viewable_trip(session, user, nk))
 
     def list_trips(self, *, user: str, active: bool = False) -> list[dict]:
         with self._db.unit_of_work(write=False) as session:
