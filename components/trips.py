@@ -43,10 +43,10 @@ class Procedure:
     reply: Callable[[object], object] = lambda result: result
 
 
-def _changed(run: Callable[[TaxiService, Caller, dict], object]) -> dict:
-    """The keywords of a procedure whose use case changes a trip: its result is the trip and
-    the events to publish (services.RequestOutcome, services.Change)."""
-    return {"run": run, "events": lambda outcome: outcome.events, "reply": lambda outcome: outcome.trip}
+def _changing(uri: str, arguments: validation.Arguments, run: Callable[[TaxiService, Caller, dict], object]):
+    """A procedure whose use case changes a trip: its result is the trip, the caller's answer,
+    and the events to publish (services.RequestOutcome, services.Change)."""
+    return Procedure(uri, arguments, run, events=lambda outcome: outcome.events, reply=lambda outcome: outcome.trip)
 
 
 PROCEDURES = [
@@ -55,21 +55,21 @@ PROCEDURES = [
         validation.SIGNUP,
         lambda service, caller, kw: service.signup(**kw),
     ),
-    Procedure(
+    # A retried request_id gets its trip back and no events: its first attempt made them.
+    _changing(
         uris.TRIP_REQUEST,
         validation.TRIP_REQUEST,
-        # A retried request_id gets its trip back and no events: its first attempt made them.
-        **_changed(lambda service, caller, kw: service.request_trip(rider=caller.authid, session_id=caller.session, **kw)),
+        lambda service, caller, kw: service.request_trip(rider=caller.authid, session_id=caller.session, **kw),
     ),
-    Procedure(
+    _changing(
         uris.TRIP_UPDATE,
         validation.TRIP_UPDATE,
-        **_changed(lambda service, caller, kw: service.update_trip(driver=caller.authid, session_id=caller.session, **kw)),
+        lambda service, caller, kw: service.update_trip(driver=caller.authid, session_id=caller.session, **kw),
     ),
-    Procedure(
+    _changing(
         uris.TRIP_CANCEL,
         validation.TRIP_BY_NK,
-        **_changed(lambda service, caller, kw: service.cancel_trip(rider=caller.authid, session_id=caller.session, **kw)),
+        lambda service, caller, kw: service.cancel_trip(rider=caller.authid, session_id=caller.session, **kw),
     ),
     Procedure(
         uris.TRIP_GET, validation.TRIP_BY_NK, lambda service, caller, kw: service.get_trip(user=caller.authid, **kw)

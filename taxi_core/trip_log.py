@@ -55,6 +55,20 @@ def history(db: Database, nk: str) -> list[dict]:
         return events_of(session, trip)
 
 
+# "lease_holder", not "holder": in an UPDATE a bound name may not be a column's.
+_TAKE_LEASE = (
+    update(Lease)
+    .where(
+        Lease.name == SWEEP_LEASE,
+        or_(
+            Lease.holder == bindparam("lease_holder"),
+            Lease.expires.is_(None),
+            Lease.expires < bindparam("now", type_=UTCDateTime()),
+        ),
+    )
+    .values(holder=bindparam("lease_holder"), expires=bindparam("until", type_=UTCDateTime()))
+    .execution_options(synchronize_session=False)
+)
 _UNPUBLISHED_OF_TRIP = (
     select(OutboxEntry.event_id, TripEvent.seq, OutboxEntry.payload)
     .join(TripEvent, OutboxEntry.event_id == TripEvent.id)
@@ -80,13 +94,7 @@ class Outbox:
         holds the sweep until the lease expires; its holder renews it each time it asks."""
         now = self._clock()
         with self._db.unit_of_work(write=True) as session:
-            taken = session.execute(
-                update(Lease)
-                .where(Lease.name == SWEEP_LEASE, or_(Lease.holder == holder, Lease.expires.is_(None), Lease.expires < now))
-                .values(holder=holder, expires=bindparam("until", type_=UTCDateTime()))
-                .execution_options(synchronize_session=False),
-                {"until": lease_until(now)},
-            )
+            taken = session.execute(_TAKE_LEASE, {"lease_holder": holder, "now": now, "until": lease_until(now)})
             return taken.rowcount == 1
 
     def stuck(self) -> list[Publication]:

@@ -82,7 +82,8 @@ USERS_0001 = sa.table("users", *(sa.column(name) for name in ("id", "username", 
                       "last_name", "role")), sa.column("created", UTCDateTime()))  # fmt: skip
 TRIPS_0001 = sa.table(
     "trips",
-    *(sa.column(name) for name in ("id", "nk", "pick_up_address", "drop_off_address", "status", "rider_id", "driver_id")),
+    *(sa.column(name) for name in ("id", "nk", "pick_up_address", "drop_off_address", "status", "rider_id",
+                                   "driver_id")),  # fmt: skip
     sa.column("created", UTCDateTime()),
     sa.column("updated", UTCDateTime()),
 )
@@ -95,7 +96,10 @@ def _trips_at_0001(engine) -> None:
     with engine.begin() as connection:
         connection.execute(
             USERS_0001.insert(),
-            [{"id": 1, "username": "rosa", "role": "rider", **person}, {"id": 2, "username": "dan", "role": "driver", **person}],
+            [
+                {"id": 1, "username": "rosa", "role": "rider", **person},
+                {"id": 2, "username": "dan", "role": "driver", **person},
+            ],
         )
         connection.execute(
             TRIPS_0001.insert(),

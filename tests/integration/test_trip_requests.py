@@ -10,7 +10,8 @@ from sqlalchemy.engine import make_url
 
 from taxi_core.models import Trip
 
-TRIP_KEYS = {"id", "nk", "created", "updated", "pick_up_address", "drop_off_address", "status", "rider", "driver", "seq"}
+TRIP_KEYS = {"id", "nk", "created", "updated", "pick_up_address", "drop_off_address", "status", "rider", "driver",
+             "seq"}  # fmt: skip
 
 
 def count_trips(database) -> int:
