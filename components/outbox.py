@@ -69,7 +69,7 @@ class Publisher:
             session.publish(
                 uris.trip_topic(publication.nk),
                 publication.trip,
-                options=PublishOptions(retain=True, acknowledge=True),
+                options=PublishOptions(retain=publication.retain, acknowledge=True),
             )
         ]
         if publication.tells_drivers:

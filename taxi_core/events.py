@@ -33,12 +33,17 @@ _DRIVERS_HEAR = frozenset({TripStatus.REQUESTED, TripStatus.STARTED, TripStatus.
 
 @dataclass(frozen=True)
 class Publication:
-    """One event to publish: ``trip`` is the trip as after the event (its "seq" is ``seq``)."""
+    """One event to publish: ``trip`` is the trip as after the event (its "seq" is ``seq``).
+
+    ``retain``: whether the router is to keep it as the trip's latest state for late
+    subscribers; not for an event the trip has moved on from (a stuck one published late), or
+    a late subscriber would be handed an old state."""
 
     event_id: int
     nk: str
     seq: int
     trip: dict
+    retain: bool = True
 
     @property
     def tells_drivers(self) -> bool:
@@ -56,7 +61,9 @@ def in_publication_order(publications: Iterable[Publication]) -> list[Publicatio
 
 
 def stuck_before(now: dt.datetime) -> dt.datetime:
-    """Rows of events made before this are the sweep's to publish."""
+    """Rows of events made before this are stuck: the sweep's to publish, or the next step's of
+    the same trip. Younger ones are in their own backend's hands (published, or about to be,
+    their rows not yet forgotten); publishing them again would only make duplicates."""
     return now - SWEEP_GRACE
 
 

@@ -49,7 +49,7 @@ class RequestOutcome(NamedTuple):
 
 class Change(NamedTuple):
     """A step's trip as after it, and the events to publish once it has committed: its own and
-    any older ones of the trip still unpublished, oldest first."""
+    any older ones of the trip stuck in the outbox (events.stuck_before), oldest first."""
 
     trip: dict
     events: tuple[Publication, ...]
@@ -282,8 +282,8 @@ def _viewable_trip(session: Session, user: str, nk: str) -> Trip:
 
 
 def _logged(session: Session, trip: Trip, *, actor: str, role: Role, session_id: int | None, now) -> Change:
-    """The step's event appended to the log, after the trip's older unpublished ones."""
-    stuck = trip_log.unpublished_before(session, trip)
+    """The step's event appended to the log, after the trip's older stuck ones."""
+    stuck = trip_log.stuck_before_step(session, trip, now)
     event = trip_log.record(session, trip, actor=actor, role=role.value, session_id=session_id, now=now)
     return Change(event.trip, (*stuck, event))
 

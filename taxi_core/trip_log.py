@@ -33,11 +33,11 @@ def record(session: Session, trip: Trip, *, actor: str | None, role: str, sessio
     return Publication(event.id, trip.nk, trip.seq, view)
 
 
-def unpublished_before(session: Session, trip: Trip) -> list[Publication]:
-    """The trip's older events still in the outbox, oldest first: published before the new
+def stuck_before_step(session: Session, trip: Trip, now) -> list[Publication]:
+    """The trip's older events stuck in the outbox, oldest first: published before the new
     one, so that a subscriber sees the trip's events in order even after a stuck one."""
-    rows = session.execute(_UNPUBLISHED_OF_TRIP, {"trip_id": trip.id, "seq": trip.seq})
-    return [Publication(event_id, trip.nk, seq, payload) for event_id, seq, payload in rows]
+    rows = session.execute(_STUCK_OF_TRIP, {"trip_id": trip.id, "seq": trip.seq, "before": stuck_before(now)})
+    return [Publication(event_id, trip.nk, seq, payload, retain=False) for event_id, seq, payload in rows]
 
 
 def events_of(session: Session, trip: Trip) -> list[dict]:
@@ -69,10 +69,14 @@ _TAKE_LEASE = (
     .values(holder=bindparam("lease_holder"), expires=bindparam("until", type_=UTCDateTime()))
     .execution_options(synchronize_session=False)
 )
-_UNPUBLISHED_OF_TRIP = (
+_STUCK_OF_TRIP = (
     select(OutboxEntry.event_id, TripEvent.seq, OutboxEntry.payload)
     .join(TripEvent, OutboxEntry.event_id == TripEvent.id)
-    .where(TripEvent.trip_id == bindparam("trip_id"), TripEvent.seq < bindparam("seq"))
+    .where(
+        TripEvent.trip_id == bindparam("trip_id"),
+        TripEvent.seq < bindparam("seq"),
+        TripEvent.created < bindparam("before", type_=UTCDateTime()),
+    )
     .order_by(TripEvent.seq)
 )
 
@@ -101,11 +105,16 @@ class Outbox:
         """Rows older than the grace a live backend gets to publish its own, per trip oldest first."""
         with self._db.unit_of_work(write=False) as session:
             rows = session.execute(
-                select(OutboxEntry.event_id, Trip.nk, TripEvent.seq, OutboxEntry.payload)
+                select(OutboxEntry.event_id, Trip.nk, TripEvent.seq, OutboxEntry.payload, TripEvent.seq == Trip.seq)
                 .join(TripEvent, OutboxEntry.event_id == TripEvent.id)
                 .join(Trip, TripEvent.trip_id == Trip.id)
                 .where(TripEvent.created < stuck_before(self._clock()))
                 .order_by(TripEvent.trip_id, TripEvent.seq)
                 .limit(SWEEP_BATCH)
             )
-            return [Publication(*row) for row in rows]
+            # Only the trip's latest event is retained: a stuck event it has moved on from is
+            # told to whoever listens now, not kept for late subscribers.
+            return [
+                Publication(event_id, nk, seq, payload, retain=bool(latest))
+                for event_id, nk, seq, payload, latest in rows
+            ]

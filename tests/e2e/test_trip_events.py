@@ -52,7 +52,7 @@ def taken_by_the_web_app(events: list[dict]) -> list[int]:
 
 
 class TripEvents:
-    def database(self) -> Database:
+    def open_database(self) -> Database:
         database = Database.from_url(self.node.database_url, pool_size=1)
         self.addCleanup(database.dispose)
         return database
@@ -96,7 +96,7 @@ class TripEvents:
         rider, rider_user = await self.users.new("rider")
         driver, _ = await self.users.new("driver")
         alerts = await driver.events("taxi.drivers")
-        database = self.database()
+        database = self.open_database()
         # As a backend that died between its commit and its publish would leave it: the trip
         # and its event are in the database, the event is in the outbox, and nobody heard.
         service = TaxiService(database, hasher=argon2.PasswordHasher.from_parameters(argon2.profiles.CHEAPEST))
@@ -123,7 +123,7 @@ class TripEvents:
         await events.next()
         # The sweep publishes again what a backend published but had not yet forgotten (it
         # died before the router's acknowledgement came): the same event a second time.
-        await threads.deferToThread(publish_again, self.database(), trip["nk"], seq=2)
+        await threads.deferToThread(publish_again, self.open_database(), trip["nk"], seq=2)
         assert await events.next(timeout=SWEPT_WITHIN) == accepted
         assert events.received == [trip, accepted, accepted]
         assert taken_by_the_web_app(events.received) == [1, 2]

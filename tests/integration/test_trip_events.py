@@ -50,26 +50,27 @@ def test_a_trip_from_request_to_completion_is_events_1_to_4_told_by_whoever_did_
     assert service.get_trip(user=rider, nk=nk)["seq"] == 4
 
 
-def test_each_event_is_published_with_the_trip_as_after_it(service, rider, driver, trip):
+def test_each_event_is_published_with_the_trip_as_after_it(service, driver, trip):
     accepted = service.update_trip(driver=driver, nk=trip["nk"], status="STARTED")
-    stuck, new = accepted.events
-    assert (stuck.seq, stuck.trip) == (1, trip)
-    assert (new.seq, new.trip, new.nk) == (2, accepted.trip, trip["nk"])
-    assert new.tells_drivers
+    [event] = accepted.events  # the request's own is its backend's to publish still: not stuck yet
+    assert (event.seq, event.trip, event.nk, event.retain) == (2, accepted.trip, trip["nk"], True)
+    assert event.tells_drivers
 
 
 def test_a_cancel_is_an_event_of_the_rider(service, rider, trip):
     canceled = service.cancel_trip(rider=rider, nk=trip["nk"], session_id=5)
-    assert [event.seq for event in canceled.events] == [1, 2]
+    assert [event.seq for event in canceled.events] == [2]
     assert service.trip_history(user=rider, nk=trip["nk"])[-1]["actor"] == {"authid": rider, "role": "rider"}
 
 
-def test_a_step_publishes_the_trips_older_unpublished_events_first_and_only_those(
-    service, outbox, database, driver, trip
-):
+def test_a_step_publishes_the_trips_stuck_events_first_and_only_those(service, outbox, database, driver, trip, clock):
+    clock.advance(SWEEP_GRACE.total_seconds() + 1)  # the request's event was never published
     accepted = service.update_trip(driver=driver, nk=trip["nk"], status="STARTED")
-    assert [event.seq for event in accepted.events] == [1, 2]
+    stuck, new = accepted.events
+    assert (stuck.seq, stuck.trip, stuck.retain) == (1, trip, False)  # the new one is the trip's latest
+    assert (new.seq, new.retain) == (2, True)
     outbox.forget([event.event_id for event in accepted.events])
+    clock.advance(SWEEP_GRACE.total_seconds() + 1)
     moved = service.update_trip(driver=driver, nk=trip["nk"], status="IN_PROGRESS")
     assert [event.seq for event in moved.events] == [3]
     assert outbox_rows(database) == [moved.events[0].event_id]
@@ -77,8 +78,9 @@ def test_a_step_publishes_the_trips_older_unpublished_events_first_and_only_thos
     assert logged(database) == 3
 
 
-def test_another_trips_unpublished_events_are_not_a_steps_business(service, driver, trip, request_trip):
+def test_another_trips_stuck_events_are_not_a_steps_business(service, driver, trip, request_trip, clock):
     request_trip()
+    clock.advance(SWEEP_GRACE.total_seconds() + 1)
     accepted = service.update_trip(driver=driver, nk=trip["nk"], status="STARTED")
     assert {event.nk for event in accepted.events} == {trip["nk"]}
 
@@ -121,7 +123,11 @@ def test_the_sweep_leaves_young_rows_to_their_backend_then_takes_them_oldest_fir
     assert outbox.stuck() == []
     clock.advance(SWEEP_GRACE.total_seconds() + 1)
     stuck = outbox.stuck()
-    assert [(p.nk, p.seq) for p in stuck] == [(trip["nk"], 1), (trip["nk"], 2), (other["nk"], 1)]
+    assert [(p.nk, p.seq, p.retain) for p in stuck] == [
+        (trip["nk"], 1, False),  # the trip has moved on: a late subscriber must not be handed this
+        (trip["nk"], 2, True),
+        (other["nk"], 1, True),
+    ]
     assert stuck[0].trip == trip
     outbox.forget([p.event_id for p in stuck])
     assert outbox.stuck() == []
