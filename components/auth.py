@@ -26,11 +26,11 @@ from .errors import AUTHENTICATION_FAILED, to_application_error
 
 ROLE_RIGHTS = {
     Role.RIDER.value: {
-        "call": {uris.TRIP_REQUEST, uris.TRIP_CANCEL, uris.TRIP_LIST, uris.TRIP_GET},
+        "call": {uris.TRIP_REQUEST, uris.TRIP_CANCEL, uris.TRIP_LIST, uris.TRIP_GET, uris.TRIP_HISTORY},
         "subscribe": set(),
     },
     Role.DRIVER.value: {
-        "call": {uris.TRIP_UPDATE, uris.TRIP_LIST, uris.TRIP_GET, uris.TRIP_AVAILABLE},
+        "call": {uris.TRIP_UPDATE, uris.TRIP_LIST, uris.TRIP_GET, uris.TRIP_HISTORY, uris.TRIP_AVAILABLE},
         "subscribe": {uris.DRIVERS_TOPIC},
     },
 }

@@ -12,12 +12,14 @@ from twisted.logger import Logger
 
 from taxi_core.config import Settings
 from taxi_core.db import Database
-from taxi_core.services import TaxiService
+from taxi_core.services import TaxiService, utc_now
+from taxi_core.trip_log import Outbox
 
 from . import uris
 from .auth import Authenticator
 from .dbpool import DBPool
 from .logs import log_level, start_logging
+from .outbox import Publisher, Sweeper
 from .process import serve
 from .trips import TripProcedures
 
@@ -99,7 +101,11 @@ def make_backend(reactor, settings: Settings) -> MultiService:
     pool = DBPool(reactor, database, size=settings.db_pool_size)
     backend = MultiService()
     pool.setServiceParent(backend)
-    handlers = [Authenticator(service, pool), TripProcedures(service, pool)]
+    outbox = Outbox(database, clock=utc_now)
+    publisher = Publisher(outbox, pool)
+    sweeper = Sweeper(reactor, outbox, pool, publisher)
+    sweeper.setServiceParent(backend)
+    handlers = [Authenticator(service, pool), TripProcedures(service, pool, publisher), sweeper]
     BackendConnection(reactor, settings, handlers).setServiceParent(backend)
     return backend
 

@@ -1,51 +1,52 @@
 """The user.* and trip.* procedures: thin adapters from WAMP calls to taxi_core use cases.
 
 Each procedure is one row of PROCEDURES: what arguments it takes, the blocking use case it
-runs in the pool (with the caller's authid, as disclosed by the router), and where the
-result is published once the transaction has committed. Who may call what is the router's
+runs in the pool (with the caller as disclosed by the router: its authid and its WAMP session
+id), and which events of the trip-event log its result holds, published once the transaction
+has committed (components/outbox.py). Who may call what is the router's
 business (crossbar_config/config.json and components/auth.py), not the handlers'.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
-from autobahn.wamp.exception import TransportLost
-from autobahn.wamp.types import PublishOptions, RegisterOptions
+from autobahn.wamp.types import RegisterOptions
 from twisted.internet.defer import maybeDeferred
-from twisted.logger import Logger
 
-from taxi_core.domain import TripStatus, driver_step
+from taxi_core.events import Publication
 from taxi_core.services import TaxiService
 from taxi_core import validation
 
 from . import uris
 from .dbpool import DBPool
 from .errors import to_application_error
-
-Events = list[tuple[str, dict]]
-log = Logger()
+from .outbox import Publisher
 
 # Several backend processes may register the same procedures; the router spreads calls
 # over them, and the others keep serving when one dies.
 REGISTER_OPTIONS = RegisterOptions(details=True, invoke="roundrobin")
 
 
+class Caller(NamedTuple):
+    authid: str
+    session: int | None  # the caller's WAMP session id, for the event log
+
+
 @dataclass(frozen=True)
 class Procedure:
     uri: str
     arguments: validation.Arguments
-    run: Callable[[TaxiService, str, dict], object]  # (service, caller authid, clean kwargs) -> result
-    events: Callable[[object], Events] = lambda result: []
+    run: Callable[[TaxiService, Caller, dict], object]  # (service, caller, clean kwargs) -> result
+    events: Callable[[object], tuple[Publication, ...]] = lambda result: ()
     reply: Callable[[object], object] = lambda result: result
 
 
-def _trip_events(trip: dict, *, drivers: bool) -> Events:
-    events = [(uris.trip_topic(trip["nk"]), trip)]
-    if drivers:
-        events.append((uris.DRIVERS_TOPIC, trip))
-    return events
+def _changing(uri: str, arguments: validation.Arguments, run: Callable[[TaxiService, Caller, dict], object]):
+    """A procedure whose use case changes a trip: its result is the trip, the caller's answer,
+    and the events to publish (services.RequestOutcome, services.Change)."""
+    return Procedure(uri, arguments, run, events=lambda outcome: outcome.events, reply=lambda outcome: outcome.trip)
 
 
 PROCEDURES = [
@@ -54,29 +55,33 @@ PROCEDURES = [
         validation.SIGNUP,
         lambda service, caller, kw: service.signup(**kw),
     ),
-    Procedure(
+    # A retried request_id gets its trip back and no events: its first attempt made them.
+    _changing(
         uris.TRIP_REQUEST,
         validation.TRIP_REQUEST,
-        lambda service, caller, kw: service.request_trip(rider=caller, **kw),
-        # A retried request_id gets its trip back and makes no second event.
-        events=lambda outcome: _trip_events(outcome.trip, drivers=True) if outcome.created else [],
-        reply=lambda outcome: outcome.trip,
+        lambda service, caller, kw: service.request_trip(rider=caller.authid, session_id=caller.session, **kw),
     ),
-    Procedure(
+    _changing(
         uris.TRIP_UPDATE,
         validation.TRIP_UPDATE,
-        lambda service, caller, kw: service.update_trip(driver=caller, **kw),
-        # Drivers hear of the accept too: the trip is no longer up for grabs.
-        events=lambda trip: _trip_events(trip, drivers=driver_step(TripStatus(trip["status"])).is_accept),
+        lambda service, caller, kw: service.update_trip(driver=caller.authid, session_id=caller.session, **kw),
     ),
-    Procedure(
+    _changing(
         uris.TRIP_CANCEL,
         validation.TRIP_BY_NK,
-        lambda service, caller, kw: service.cancel_trip(rider=caller, **kw),
-        events=lambda trip: _trip_events(trip, drivers=True),
+        lambda service, caller, kw: service.cancel_trip(rider=caller.authid, session_id=caller.session, **kw),
     ),
-    Procedure(uris.TRIP_GET, validation.TRIP_BY_NK, lambda service, caller, kw: service.get_trip(user=caller, **kw)),
-    Procedure(uris.TRIP_LIST, validation.TRIP_LIST, lambda service, caller, kw: service.list_trips(user=caller, **kw)),
+    Procedure(
+        uris.TRIP_GET, validation.TRIP_BY_NK, lambda service, caller, kw: service.get_trip(user=caller.authid, **kw)
+    ),
+    Procedure(
+        uris.TRIP_HISTORY,
+        validation.TRIP_BY_NK,
+        lambda service, caller, kw: service.trip_history(user=caller.authid, **kw),
+    ),
+    Procedure(
+        uris.TRIP_LIST, validation.TRIP_LIST, lambda service, caller, kw: service.list_trips(user=caller.authid, **kw)
+    ),
     Procedure(
         uris.TRIP_AVAILABLE, validation.NO_ARGUMENTS, lambda service, caller, kw: service.available_trips(**kw)
     ),
@@ -86,9 +91,10 @@ PROCEDURES = [
 class TripProcedures:
     """Registers PROCEDURES on a WAMP session and publishes their events."""
 
-    def __init__(self, service: TaxiService, pool: DBPool):
+    def __init__(self, service: TaxiService, pool: DBPool, publisher: Publisher):
         self._service = service
         self._pool = pool
+        self._publisher = publisher
 
     def register(self, session):
         return [
@@ -99,25 +105,17 @@ class TripProcedures:
     def _handler(self, session, procedure: Procedure):
         def handle(*args, details, **kwargs):
             d = maybeDeferred(procedure.arguments.clean, args, kwargs)
-            d.addCallback(lambda clean: self._pool.run(procedure.run, self._service, details.caller_authid, clean))
+            caller = Caller(details.caller_authid, details.caller)
+            d.addCallback(lambda clean: self._pool.run(procedure.run, self._service, caller, clean))
             d.addCallback(self._publish_then_reply, session, procedure)
             d.addErrback(to_application_error, procedure.uri)
             return d
 
         return handle
 
-    @staticmethod
-    def _publish_then_reply(result, session, procedure: Procedure):
+    def _publish_then_reply(self, result, session, procedure: Procedure):
         # The transaction has committed by now, so no event ever tells of a change that
-        # could still roll back.
-        for topic, trip in procedure.events(result):
-            try:
-                session.publish(topic, trip, options=PublishOptions(retain=topic != uris.DRIVERS_TOPIC))
-            except TransportLost:
-                # The router went away after the commit (tests/faults/test_router_restarted.py):
-                # the events and the reply are lost with the connection, and the caller's
-                # retry (same request_id) or trip.get finds the change. Expected, so not
-                # logged as an "unexpected failure" with a traceback, nor answered as one.
-                log.warn("router gone after {procedure} committed: events not published", procedure=procedure.uri)
-                break
+        # could still roll back. The reply does not wait for the router's acknowledgements
+        # nor for the outbox rows to go: the caller has its answer as soon as the events are sent.
+        self._publisher.publish(session, procedure.events(result))
         return procedure.reply(result)

@@ -18,6 +18,7 @@ TRIP_REQUEST = "trip.request"
 TRIP_UPDATE = "trip.update"
 TRIP_CANCEL = "trip.cancel"
 TRIP_GET = "trip.get"
+TRIP_HISTORY = "trip.history"
 TRIP_LIST = "trip.list"
 TRIP_AVAILABLE = "trip.available"
 

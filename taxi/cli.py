@@ -1,4 +1,4 @@
-"""The `taxi` command: run | migrate | backend | router | bench."""
+"""The `taxi` command: run | migrate | backend | router | bench | history."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from components.logs import UnknownLogLevel, log_level, start_logging
 from components.process import serve
 from taxi_bench.args import add_arguments as add_bench_arguments
 from taxi_core.config import Settings
-from taxi_core.db import DatabaseUnusable, check_database
+from taxi_core import trip_log
+from taxi_core.db import Database, DatabaseUnusable, check_database
+from taxi_core.domain import TripNotFound
 from taxi_core.migrate import Migration, migrate
 
 from .messages import explain, migration_done, port_taken, web_bundle_missing
@@ -30,7 +32,9 @@ def parse_args(argv):
     run = commands.add_parser("run", help="migrate, then run the router and the backend in the foreground")
     run.add_argument("--backends", type=int, default=1, help="backend processes sharing the procedures")
     migrate_cmd = commands.add_parser("migrate", help="apply the database migrations and exit")
-    for sub in (run, migrate_cmd):
+    history = commands.add_parser("history", help="print a trip's events, oldest first (for an operator)")
+    history.add_argument("nk", help="the trip's nk")
+    for sub in (run, migrate_cmd, history):
         sub.add_argument("--database-url", help="SQLAlchemy URL (default: $TAXI_DATABASE_URL or sqlite:///taxi.sqlite3)")
     commands.add_parser("backend", help="run one backend process (settings from the environment)")
     router = commands.add_parser(
@@ -70,6 +74,8 @@ def command(args) -> None:
 
         check_database(Settings.from_environ().database_url)
         return backend_main()
+    if args.command == "history":
+        return print_history(Settings.from_environ(database_url=args.database_url).database_url, args.nk)
     level = log_level(verbose=getattr(args, "verbose", False))
     settings = Settings.from_environ(database_url=getattr(args, "database_url", None), port=getattr(args, "port", None))
     if args.command != "migrate" and not can_listen(settings.port):
@@ -82,6 +88,28 @@ def command(args) -> None:
         print(f"taxi: {migration_done(migration)}", flush=True)
         return None
     return run(settings, args.backends, level, migration)
+
+
+def print_history(database_url: str, nk: str) -> None:
+    """One line an event; an unknown trip is one line and exit status 1."""
+    check_database(database_url)
+    database = Database.from_url(database_url, pool_size=1)
+    try:
+        events = trip_log.history(database, nk)
+    except TripNotFound:
+        sys.exit(f"taxi history: no trip {nk}")
+    finally:
+        database.dispose()
+    for event in events:
+        print(history_line(event))
+
+
+def history_line(event: dict) -> str:
+    """One event (taxi_core.views.event_view): seq, time, status, who, from which WAMP session."""
+    actor = event["actor"]
+    who = actor["role"] if actor["authid"] is None else f"{actor['role']} {actor['authid']}"
+    session = f"  session {event['session']}" if event["session"] is not None else ""
+    return f"{event['seq']:>3}  {event['created']}  {event['status']:<11}  {who}{session}"
 
 
 def router(settings: Settings, level: LogLevel) -> None:

@@ -21,6 +21,7 @@ from twisted.internet.defer import Deferred, maybeDeferred
 from components import backend
 from components.auth import Authenticator
 from components.backend import BackendConnection
+from components.outbox import Publisher
 from components.trips import TripProcedures
 from taxi_core.config import Settings
 from taxi_core.domain import (
@@ -35,7 +36,8 @@ from taxi_core.domain import (
     explain_refused_cancel,
     may_view,
 )
-from taxi_core.services import RequestOutcome, utc_now
+from taxi_core.events import Publication
+from taxi_core.services import Change, RequestOutcome, utc_now
 from taxi_core.views import trip_view, user_view
 
 
@@ -61,6 +63,8 @@ class MemoryTrip:
     request_id: str | None
     rider: MemoryUser
     driver: MemoryUser | None = None
+    seq: int = 1
+    history: list = None  # the trip's events (taxi_core.views.event_view's shape)
 
 
 class MemoryService:
@@ -86,7 +90,7 @@ class MemoryService:
             raise AuthenticationFailed("wrong username or password")
         return user_view(user)
 
-    def request_trip(self, *, rider, pick_up_address, drop_off_address, request_id=None):
+    def request_trip(self, *, rider, pick_up_address, drop_off_address, request_id=None, session_id=None):
         rider_user = self._users[rider]
         earlier = self._requests.get((rider_user.id, request_id))
         if earlier is not None:
@@ -99,9 +103,10 @@ class MemoryService:
         self._trips[trip.nk] = trip
         if request_id is not None:
             self._requests[(rider_user.id, request_id)] = trip
-        return RequestOutcome(trip_view(trip), created=True)
+        event = self._logged(trip, rider_user, session_id)
+        return RequestOutcome(event.trip, created=True, events=(event,))
 
-    def update_trip(self, *, driver, nk, status):
+    def update_trip(self, *, driver, nk, status, session_id=None):
         step = driver_step(TripStatus(status))
         driver_user, trip = self._users[driver], self._trip(nk)
         as_is = dict(
@@ -110,16 +115,29 @@ class MemoryService:
         if not step.applies_to(**as_is):
             raise step.refusal(**as_is)
         trip.status, trip.driver, trip.updated = step.target.value, driver_user, self._clock()
-        return trip_view(trip)
+        return Change(trip_view(trip), (self._logged(trip, driver_user, session_id, step=True),))
 
-    def cancel_trip(self, *, rider, nk):
+    def cancel_trip(self, *, rider, nk, session_id=None):
         trip = self._trip(nk)
         if trip.rider.username != rider:
             raise TripNotFound("no such trip")
         if TripStatus(trip.status) not in CANCELABLE_STATUSES:
             raise explain_refused_cancel(status=TripStatus(trip.status))
         trip.status, trip.updated = TripStatus.CANCELED.value, self._clock()
-        return trip_view(trip)
+        return Change(trip_view(trip), (self._logged(trip, trip.rider, session_id, step=True),))
+
+    def _logged(self, trip: MemoryTrip, actor: MemoryUser, session_id, *, step: bool = False) -> Publication:
+        if step:
+            trip.seq += 1
+        event = {"seq": trip.seq, "status": trip.status, "actor": {"authid": actor.username, "role": actor.role},
+                 "session": session_id, "created": trip.updated.isoformat()}  # fmt: skip
+        trip.history = [*(trip.history or []), event]
+        view = trip_view(trip)
+        return Publication(next(self._ids), trip.nk, trip.seq, view)
+
+    def trip_history(self, *, user, nk):
+        self.get_trip(user=user, nk=nk)
+        return list(self._trip(nk).history)
 
     def get_trip(self, *, user, nk):
         viewer, trip = self._users[user], self._trip(nk)
@@ -155,6 +173,13 @@ class MemoryService:
             raise TripNotFound("no such trip") from None
 
 
+class MemoryOutbox:
+    """Nothing to forget: the floor's events are never kept."""
+
+    def forget(self, event_ids) -> None:
+        pass
+
+
 class InlinePool:
     """DBPool's interface, but the work runs at once on the reactor thread: there is no I/O to wait for."""
 
@@ -165,7 +190,7 @@ class InlinePool:
 def make_stub_backend(reactor, settings: Settings) -> MultiService:
     service, pool = MemoryService(), InlinePool()
     stub = MultiService()
-    handlers = [Authenticator(service, pool), TripProcedures(service, pool)]
+    handlers = [Authenticator(service, pool), TripProcedures(service, pool, Publisher(MemoryOutbox(), pool))]
     BackendConnection(reactor, settings, handlers).setServiceParent(stub)
     return stub
 

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 USERNAME_MAX = 150
@@ -78,6 +89,54 @@ class Trip(Base):
     request_id: Mapped[str | None] = mapped_column(String(REQUEST_ID_MAX))
     rider_id: Mapped[int] = mapped_column(ForeignKey("users.id", name="fk_trips_rider"))
     driver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", name="fk_trips_driver"))
+    # The seq of the trip's latest event (trip_events), kept here so that the step's own
+    # conditional UPDATE counts it up: the next event's seq costs no query. The default is
+    # for the trips that migration 0002 found, each at its event 1.
+    seq: Mapped[int] = mapped_column(server_default=text("1"))
 
     rider: Mapped[User] = relationship(foreign_keys=[rider_id], lazy="joined", innerjoin=True)
     driver: Mapped[User | None] = relationship(foreign_keys=[driver_id], lazy="joined")
+
+
+class TripEvent(Base):
+    """The append-only log: one row per change of a trip, written in the change's own
+    transaction, never updated or deleted by the service."""
+
+    __tablename__ = "trip_events"
+    __table_args__ = (
+        CheckConstraint("actor_role IN ('rider', 'driver', 'service')", name="ck_trip_events_actor_role"),
+        # Two writers that both thought they made seq N of one trip cannot both commit.
+        UniqueConstraint("trip_id", "seq", name="uq_trip_events_trip_seq"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trip_id: Mapped[int] = mapped_column(ForeignKey("trips.id", name="fk_trip_events_trip"))
+    seq: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    actor_authid: Mapped[str | None] = mapped_column(String(USERNAME_MAX))  # None: the service did it
+    actor_role: Mapped[str] = mapped_column(String(16))
+    session_id: Mapped[int | None] = mapped_column(BigInteger())  # WAMP session ids go up to 2**53
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxEntry(Base):
+    """An event not yet published; the row goes once the router has it. The payload (the trip
+    as after the event) is kept here, not in the log: the log stays lean, and a backend that
+    publishes another's stuck event needs nothing but this row."""
+
+    __tablename__ = "outbox"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("trip_events.id", name="fk_outbox_event"), primary_key=True)
+    payload: Mapped[dict] = mapped_column(JSON())
+
+    event: Mapped[TripEvent] = relationship(lazy="joined", innerjoin=True)
+
+
+class Lease(Base):
+    """Who may do a job that one backend at a time should do (the outbox sweep), and until when."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    expires: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

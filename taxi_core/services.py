@@ -14,7 +14,9 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from . import trip_log
 from .db import Database
+from .events import Publication
 from .followers import Followers
 from .domain import (
     CANCELABLE_STATUSES,
@@ -42,6 +44,15 @@ def utc_now() -> dt.datetime:
 class RequestOutcome(NamedTuple):
     trip: dict
     created: bool  # False when a retried request_id found the trip made the first time
+    events: tuple[Publication, ...] = ()  # none for a retry: its first attempt made the event
+
+
+class Change(NamedTuple):
+    """A step's trip as after it, and the events to publish once it has committed: its own and
+    any older ones of the trip stuck in the outbox (events.stuck_before), oldest first."""
+
+    trip: dict
+    events: tuple[Publication, ...]
 
 
 class TaxiService:
@@ -90,8 +101,19 @@ class TaxiService:
 
     # --- trips ---
 
+    # The use cases that change a trip take the caller's WAMP session id for the event log.
+    # The actor's role is the use case's own, not a parameter: only riders may request and
+    # cancel, only drivers step a trip (the router's authorizer sees to that, components/auth.py),
+    # so the role the router disclosed could never say anything else.
+
     def request_trip(
-        self, *, rider: str, pick_up_address: str, drop_off_address: str, request_id: str | None = None
+        self,
+        *,
+        rider: str,
+        pick_up_address: str,
+        drop_off_address: str,
+        request_id: str | None = None,
+        session_id: int | None = None,
     ) -> RequestOutcome:
         try:
             with self._db.unit_of_work(write=True) as session:
@@ -106,10 +128,14 @@ class TaxiService:
                     status=TripStatus.REQUESTED.value,
                     request_id=request_id,
                     rider=rider_user,
+                    seq=1,
                 )
                 session.add(trip)
                 session.flush()
-                outcome = RequestOutcome(trip_view(trip), created=True)
+                event = trip_log.record(
+                    session, trip, actor=rider, role=Role.RIDER.value, session_id=session_id, now=now
+                )
+                outcome = RequestOutcome(event.trip, created=True, events=(event,))
         except IntegrityError:
             # The unique index on (rider, request_id) tells a retry, not a SELECT first: a
             # retry finds the first attempt's trip, and nothing new is made, whether it came
@@ -122,44 +148,41 @@ class TaxiService:
         self._followers.remember(rider, outcome.trip["nk"])
         return outcome
 
-    def update_trip(self, *, driver: str, nk: str, status: str) -> dict:
+    def update_trip(self, *, driver: str, nk: str, status: str, session_id: int | None = None) -> Change:
         step = driver_step(TripStatus(status))
+        now = self._clock()
         with self._db.unit_of_work(write=True) as session:
             statement = _DRIVER_STEP[step.driver]
-            won = _compare_and_set(session, statement, nk, driver, {step.source}, step.target, self._clock())
+            won = _compare_and_set(session, statement, nk, driver, {step.source}, step.target, now)
             trip = _load_trip(session, nk)
             if not won:
                 raise step.refusal(
                     status=TripStatus(trip.status), driver_id=trip.driver_id, caller_id=_load_user(session, driver).id
                 )
-            view = trip_view(trip)
+            change = _logged(session, trip, actor=driver, role=Role.DRIVER, session_id=session_id, now=now)
         if step.is_accept:
             self._followers.remember(driver, nk)
-        return view
+        return change
 
-    def cancel_trip(self, *, rider: str, nk: str) -> dict:
+    def cancel_trip(self, *, rider: str, nk: str, session_id: int | None = None) -> Change:
+        now = self._clock()
         with self._db.unit_of_work(write=True) as session:
-            won = _compare_and_set(session, _CANCEL, nk, rider, CANCELABLE_STATUSES, TripStatus.CANCELED, self._clock())
+            won = _compare_and_set(session, _CANCEL, nk, rider, CANCELABLE_STATUSES, TripStatus.CANCELED, now)
             trip = _load_trip(session, nk)
             if trip.rider.username != rider:
                 raise TripNotFound("no such trip")
             if not won:
                 raise explain_refused_cancel(status=TripStatus(trip.status))
-            return trip_view(trip)
+            return _logged(session, trip, actor=rider, role=Role.RIDER, session_id=session_id, now=now)
 
     def get_trip(self, *, user: str, nk: str) -> dict:
         with self._db.unit_of_work(write=False) as session:
-            viewer = _load_user(session, user)
-            trip = _load_trip(session, nk)
-            if not may_view(
-                status=TripStatus(trip.status),
-                rider_id=trip.rider_id,
-                driver_id=trip.driver_id,
-                viewer_id=viewer.id,
-                viewer_role=Role(viewer.role),
-            ):
-                raise TripNotFound("no such trip")
-            return trip_view(trip)
+            return trip_view(_viewable_trip(session, user, nk))
+
+    def trip_history(self, *, user: str, nk: str) -> list[dict]:
+        """The trip's events, oldest first, for whoever may see the trip itself."""
+        with self._db.unit_of_work(write=False) as session:
+            return trip_log.events_of(session, _viewable_trip(session, user, nk))
 
     def list_trips(self, *, user: str, active: bool = False) -> list[dict]:
         with self._db.unit_of_work(write=False) as session:
@@ -211,7 +234,9 @@ def _conditional_update(owner, **values):
     return (
         update(Trip)
         .where(Trip.nk == bindparam("trip_nk"), Trip.status.in_(bindparam("from_statuses", expanding=True)), owner)
-        .values(status=bindparam("to_status"), updated=bindparam("now", type_=UTCDateTime()), **values)
+        .values(
+            status=bindparam("to_status"), updated=bindparam("now", type_=UTCDateTime()), seq=Trip.seq + 1, **values
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -240,6 +265,27 @@ def _load_trip(session: Session, nk: str) -> Trip:
     if trip is None:
         raise TripNotFound("no such trip")
     return trip
+
+
+def _viewable_trip(session: Session, user: str, nk: str) -> Trip:
+    viewer = _load_user(session, user)
+    trip = _load_trip(session, nk)
+    if not may_view(
+        status=TripStatus(trip.status),
+        rider_id=trip.rider_id,
+        driver_id=trip.driver_id,
+        viewer_id=viewer.id,
+        viewer_role=Role(viewer.role),
+    ):
+        raise TripNotFound("no such trip")
+    return trip
+
+
+def _logged(session: Session, trip: Trip, *, actor: str, role: Role, session_id: int | None, now) -> Change:
+    """The step's event appended to the log, after the trip's older stuck ones."""
+    stuck = trip_log.stuck_before_step(session, trip, now)
+    event = trip_log.record(session, trip, actor=actor, role=role.value, session_id=session_id, now=now)
+    return Change(event.trip, (*stuck, event))
 
 
 def _find_request(session: Session, rider_id: int, request_id: str) -> Trip | None:

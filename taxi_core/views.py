@@ -1,8 +1,8 @@
-"""The wire shape of users and trips: the one place that turns rows into plain dicts."""
+"""The wire shape of users, trips and trip events: the one place that turns rows into plain dicts."""
 
 from __future__ import annotations
 
-from .models import Trip, User
+from .models import Trip, TripEvent, User
 
 
 def user_view(user: User) -> dict:
@@ -27,4 +27,17 @@ def trip_view(trip: Trip) -> dict:
         "status": trip.status,
         "rider": user_view(trip.rider),
         "driver": user_view(trip.driver) if trip.driver is not None else None,
+        # The seq of the trip's latest event: a client holding a trip drops any event or
+        # answer about it whose seq is not greater (delivery is at least once).
+        "seq": trip.seq,
+    }
+
+
+def event_view(event: TripEvent) -> dict:
+    return {
+        "seq": event.seq,
+        "status": event.status,
+        "actor": {"authid": event.actor_authid, "role": event.actor_role},
+        "session": event.session_id,
+        "created": event.created.isoformat(),
     }

@@ -92,7 +92,7 @@ def test_the_stub_answers_in_the_shape_taxi_does(service, clock):
         rider = backend.signup(username="rosa", password="correct horse", role="rider")
         driver = backend.signup(username="dan", password="correct horse", role="driver")
         trip = backend.request_trip(rider="rosa", pick_up_address="1 Main St", drop_off_address="2 Elm St").trip
-        accepted = backend.update_trip(driver="dan", nk=trip["nk"], status="STARTED")
+        accepted = backend.update_trip(driver="dan", nk=trip["nk"], status="STARTED").trip
         answers.append((rider, driver, trip, accepted))
     for taxi_answer, stub_answer in zip(*answers):
         assert _shape(stub_answer) == _shape(taxi_answer)

@@ -84,7 +84,8 @@ class AcceptRace:
             assert refusals == ["taxi.error.trip_taken"] * (DRIVERS - 1)
             index, accepted = winners[0]
             assert (accepted["status"], accepted["driver"]) == ("STARTED", fleet.driver_users[index])
-            assert {**accepted, "status": "REQUESTED", "driver": None, "updated": trip["updated"]} == trip
+            assert {**accepted, "status": "REQUESTED", "driver": None, "updated": trip["updated"], "seq": 1} == trip
+            assert accepted["seq"] == 2
             # The rider hears of it once, naming the winner; so does every driver on taxi.drivers.
             assert await rider_events.next() == accepted
             for alerts in fleet.alerts:

@@ -36,15 +36,16 @@ from ..support.wamp import Events, connect_backend
 pytestmark = pytest.mark.e2e
 
 NOT_AUTHORIZED = "wamp.error.not_authorized"
-PROCEDURES = ["user.signup", "trip.request", "trip.update", "trip.cancel", "trip.get", "trip.list", "trip.available"]
+PROCEDURES = ["user.signup", "trip.request", "trip.update", "trip.cancel", "trip.get", "trip.history", "trip.list",
+              "trip.available"]
 BACKEND_PROCEDURES = ["taxi.auth.authenticate", "taxi.auth.authorize"]
 ROUTER_PROCEDURES = ["taxi.router.retained"]  # the router's own, for the backend (components/router_retention.py)
 META = ["wamp.session.list", "wamp.registration.list", "wamp.session.on_join", "wamp.subscription.on_subscribe"]
 MADE_UP = ["trip.delete", "user.delete", "taxi.made_up", "taxi.trip.NOT-A-KEY", "taxi.trip.x.y", "com.example.news"]
 MAY_CALL = {
     "anonymous": {"user.signup"},
-    "rider": {"trip.request", "trip.cancel", "trip.list", "trip.get"},
-    "driver": {"trip.update", "trip.list", "trip.get", "trip.available"},
+    "rider": {"trip.request", "trip.cancel", "trip.list", "trip.get", "trip.history"},
+    "driver": {"trip.update", "trip.list", "trip.get", "trip.history", "trip.available"},
 }
 # Who is who: (name, role). Alice's trips: "requested" (up for grabs), "accepted" (Dan drives it).
 CAST = [("anonymous", "anonymous"), ("alice", "rider"), ("bob", "rider"), ("dan", "driver"), ("eve", "driver")]

@@ -87,13 +87,16 @@ CASES = [
     *nk_cases("trip.cancel"),
     *common_cases("trip.get", {"full": True}),
     *nk_cases("trip.get"),
+    *common_cases("trip.history", {"since": 1}),
+    *nk_cases("trip.history"),
     *common_cases("trip.list", {"status": "REQUESTED"}),
     *(Case("trip.list", f"active_{label}", {"active": v}) for label, v in
       {"1": 1, "0": 0, "yes": "yes", "true_string": "true", "None": None, "list": [True], "dict": {}}.items()),  # fmt: skip
     *common_cases("trip.available", {"active": True}),
 ]
 CALLER = {"user.signup": "anonymous", "trip.request": "rider", "trip.update": "other_driver",
-          "trip.cancel": "rider", "trip.get": "rider", "trip.list": "rider", "trip.available": "driver"}  # fmt: skip
+          "trip.cancel": "rider", "trip.get": "rider", "trip.history": "rider", "trip.list": "rider",
+          "trip.available": "driver"}  # fmt: skip
 
 
 @dataclass
@@ -115,7 +118,7 @@ class World:
             return {"pick_up_address": "A", "drop_off_address": "B", "request_id": unique_name("r")}
         if procedure == "trip.update":
             return {"nk": trip["nk"], "status": "STARTED"}
-        if procedure in ("trip.cancel", "trip.get"):
+        if procedure in ("trip.cancel", "trip.get", "trip.history"):
             return {"nk": trip["nk"]}
         return {"active": True} if procedure == "trip.list" else {}
 
@@ -127,13 +130,15 @@ class World:
             "available": await self.other_driver.call("trip.available"),
             "requested": await self.rider.call("trip.get", nk=self.requested["nk"]),
             "accepted": await self.rider.call("trip.get", nk=self.accepted["nk"]),
+            "history": await self.rider.call("trip.history", nk=self.accepted["nk"]),
         }
         with self.database.connect() as connection:
             users = connection.execute(text("SELECT id, username, role FROM users ORDER BY id")).all()
             trips = connection.execute(
-                text("SELECT id, nk, status, rider_id, driver_id, request_id, updated FROM trips ORDER BY id")
+                text("SELECT id, nk, status, rider_id, driver_id, request_id, updated, seq FROM trips ORDER BY id")
             ).all()
-        return {**views, "users": users, "trips": trips}
+            events = connection.execute(text("SELECT trip_id, seq, status FROM trip_events ORDER BY id")).all()
+        return {**views, "users": users, "trips": trips, "events": events}
 
 
 async def spoil(world: World, case: Case) -> None:
@@ -191,6 +196,9 @@ class BadInput:
     async def test_bad_input_to_trip_get_is_an_invalid_argument_that_changes_nothing(self):
         await self.bad_input_to("trip.get")
 
+    async def test_bad_input_to_trip_history_is_an_invalid_argument_that_changes_nothing(self):
+        await self.bad_input_to("trip.history")
+
     async def test_bad_input_to_trip_list_is_an_invalid_argument_that_changes_nothing(self):
         await self.bad_input_to("trip.list")
 
@@ -199,7 +207,7 @@ class BadInput:
 
     async def test_a_well_formed_key_of_no_trip_is_not_found_and_changes_nothing(self):
         world = await self.world()
-        for procedure in ("trip.update", "trip.cancel", "trip.get"):
+        for procedure in ("trip.update", "trip.cancel", "trip.get", "trip.history"):
             before = await world.state()
             kwargs = world.valid(procedure, {"nk": NK})
             error = await error_of(getattr(world, CALLER[procedure]).call(procedure, **kwargs))

@@ -58,13 +58,14 @@ ANSWER_TIMEOUT = 30
 MESSAGE_LIMIT = 65_536 - 64
 HUGE_BYTES = 58_000
 ROLE = {"user.signup": "anonymous", "trip.request": "rider", "trip.update": "driver", "trip.cancel": "rider",
-        "trip.get": "rider", "trip.list": "driver", "trip.available": "driver"}  # fmt: skip
+        "trip.get": "rider", "trip.history": "rider", "trip.list": "driver", "trip.available": "driver"}  # fmt: skip
 ARGUMENTS = {
     "user.signup": ["username", "password", "role", "first_name", "last_name"],
     "trip.request": ["pick_up_address", "drop_off_address", "request_id"],
     "trip.update": ["nk", "status"],
     "trip.cancel": ["nk"],
     "trip.get": ["nk"],
+    "trip.history": ["nk"],
     "trip.list": ["active"],
     "trip.available": [],
 }

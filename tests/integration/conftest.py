@@ -10,7 +10,7 @@ from typing import Callable
 import pytest
 from sqlalchemy import select
 
-from taxi_core.models import Trip, User
+from taxi_core.models import OutboxEntry, Trip, TripEvent, User
 
 PASSWORD = "correct horse battery"
 
@@ -69,7 +69,8 @@ def trip(request_trip) -> dict:
 
 @pytest.fixture
 def rows(database):
-    """Every trip and user as stored: what a refused operation must leave alone."""
+    """Every trip, user, trip event and outbox row as stored: what a refused operation must
+    leave alone (a refused step writes no event)."""
 
     def rows() -> dict:
         with database.unit_of_work(write=False) as session:
@@ -77,7 +78,14 @@ def rows(database):
                 select(Trip.nk, Trip.status, Trip.rider_id, Trip.driver_id, Trip.updated).order_by(Trip.id)
             )
             users = session.execute(select(User.id, User.username, User.password_hash).order_by(User.id))
-            return {"trips": [tuple(t) for t in trips], "users": [tuple(u) for u in users]}
+            events = session.execute(select(TripEvent.trip_id, TripEvent.seq, TripEvent.status).order_by(TripEvent.id))
+            outbox = session.scalars(select(OutboxEntry.event_id).order_by(OutboxEntry.event_id))
+            return {
+                "trips": [tuple(t) for t in trips],
+                "users": [tuple(u) for u in users],
+                "events": [tuple(e) for e in events],
+                "outbox": list(outbox),
+            }
 
     return rows
 

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from taxi_core.domain import InvalidTransition, TripNotFound, TripTaken
 from taxi_core.models import Trip, User
+from taxi_core.services import Change
 
 RACERS = 20
 
@@ -46,8 +47,12 @@ def stored(database):
     return stored
 
 
+def accept(service, *, driver: str, nk: str) -> dict:
+    return service.update_trip(driver=driver, nk=nk, status="STARTED").trip
+
+
 def accepting(service, nk: str, drivers: list[str]) -> list:
-    return [partial(service.update_trip, driver=driver, nk=nk, status="STARTED") for driver in drivers]
+    return [partial(accept, service, driver=driver, nk=nk) for driver in drivers]
 
 
 @dataclass
@@ -90,7 +95,7 @@ def race(request_trip, drivers, run_together, stored):
 
 
 def test_of_twenty_drivers_accepting_at_once_exactly_one_gets_the_trip(service, race, race_trips, figure):
-    tally = race(partial(service.update_trip, status="STARTED"), race_trips)
+    tally = race(partial(accept, service), race_trips)
     figure(str(tally))
     assert tally.winners_per_trip == {1: race_trips}
     assert tally.losers_told_they_won == 0
@@ -148,7 +153,7 @@ def test_a_rider_canceling_while_drivers_accept_cancels_and_at_most_one_driver_w
         # first, it had a driver (taken). Either way the rider's cancel goes through.
         refusal = TripTaken if winners else TripNotFound
         assert all(isinstance(result, (dict, refusal)) for result in accepts), f"race {race}"
-        assert canceled["status"] == "CANCELED"
+        assert canceled.trip["status"] == "CANCELED"
         assert stored(nk) == ("CANCELED", winners[0] if winners else None)
 
 
@@ -160,5 +165,5 @@ def test_drivers_racing_to_move_an_accepted_trip_on_leave_it_to_its_driver(
     results = run_together([partial(service.update_trip, driver=d, nk=nk, status="IN_PROGRESS") for d in drivers])
     assert all(isinstance(result, TripNotFound) for result in results)
     results = run_together([partial(service.update_trip, driver=driver, nk=nk, status="IN_PROGRESS")] * 5)
-    assert Counter(map(type, results)) == {dict: 1, InvalidTransition: 4}
+    assert Counter(map(type, results)) == {Change: 1, InvalidTransition: 4}
     assert stored(nk) == ("IN_PROGRESS", driver)

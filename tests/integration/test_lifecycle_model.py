@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import aliased
 
 from taxi_core.domain import DomainError, InvalidTransition, TripNotFound, TripTaken
-from taxi_core.models import Trip, User
+from taxi_core.models import OutboxEntry, Trip, TripEvent, User
 
 RIDERS = ("rosa", "otto")
 DRIVERS = ("dan", "dora")
@@ -51,17 +51,18 @@ class ModelTrip:
     updated: dt.datetime
     status: str = "REQUESTED"
     driver: str | None = None
+    seq: int = 1  # the trip's latest event
 
     def view(self) -> tuple:
         return (self.nk, self.rider, self.driver, self.status, self.pick_up_address, self.drop_off_address,
-                self.created.isoformat(), self.updated.isoformat())  # fmt: skip
+                self.created.isoformat(), self.updated.isoformat(), self.seq)  # fmt: skip
 
 
 def seen(trip: dict) -> tuple:
     """The service's trip dict, in ModelTrip.view's shape."""
     driver = trip["driver"]["username"] if trip["driver"] else None
     return (trip["nk"], trip["rider"]["username"], driver, trip["status"], trip["pick_up_address"],
-            trip["drop_off_address"], trip["created"], trip["updated"])  # fmt: skip
+            trip["drop_off_address"], trip["created"], trip["updated"], trip["seq"])  # fmt: skip
 
 
 def predicted_driver_step(trip: ModelTrip, driver: str, status: str) -> type[DomainError] | None:
@@ -97,7 +98,8 @@ def lifecycle_machine(service, database, clock, tally: Counter):
         def __init__(self):
             super().__init__()
             with database.unit_of_work(write=True) as session:
-                session.execute(delete(Trip))
+                for table in (OutboxEntry, TripEvent, Trip):
+                    session.execute(delete(table))
             self.trips: dict[str, ModelTrip] = {}  # by nk, in the order they were made
             self.requests: dict[tuple[str, str], str] = {}  # (rider, request_id) -> nk
             tally["examples"] += 1
@@ -158,9 +160,9 @@ def lifecycle_machine(service, database, clock, tally: Counter):
             clock.advance(later)
             trip = self.trips[nk]
             predicted = predicted_driver_step(trip, driver, status)
-            result = self.outcome(lambda: service.update_trip(driver=driver, nk=nk, status=status), predicted)
+            result = self.outcome(lambda: service.update_trip(driver=driver, nk=nk, status=status).trip, predicted)
             if predicted is None:
-                trip.status, trip.driver, trip.updated = status, driver, clock.now
+                trip.status, trip.driver, trip.updated, trip.seq = status, driver, clock.now, trip.seq + 1
                 assert seen(result) == trip.view()
 
         @rule(nk=nks, rider=st.sampled_from(RIDERS), later=st.sampled_from([0, 1]))
@@ -175,9 +177,9 @@ def lifecycle_machine(service, database, clock, tally: Counter):
             clock.advance(later)
             trip = self.trips[nk]
             predicted = predicted_cancel(trip, rider)
-            result = self.outcome(lambda: service.cancel_trip(rider=rider, nk=nk), predicted)
+            result = self.outcome(lambda: service.cancel_trip(rider=rider, nk=nk).trip, predicted)
             if predicted is None:
-                trip.status, trip.updated = "CANCELED", clock.now
+                trip.status, trip.updated, trip.seq = "CANCELED", clock.now, trip.seq + 1
                 assert seen(result) == trip.view()
 
         @rule(nk=nks, user=st.sampled_from(USERS))

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from taxi_core.db import make_engine
+from taxi_core.db import Database, make_engine
 from taxi_core.migrate import alembic_config, migrate
-from taxi_core.models import Base
+from taxi_core.models import Base, UTCDateTime
+from taxi_core.services import TaxiService
 
-SCHEMA_TABLES = {"users", "trips"}
+SCHEMA_TABLES = {"users", "trips", "trip_events", "outbox", "leases"}
 
 
 @pytest.fixture
@@ -71,3 +75,70 @@ def test_the_models_match_the_migrated_schema(database):
     with database.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+# The tables as revision 0001 made them, for writing rows before 0002 exists.
+USERS_0001 = sa.table("users", *(sa.column(name) for name in ("id", "username", "password_hash", "first_name",
+                      "last_name", "role")), sa.column("created", UTCDateTime()))  # fmt: skip
+TRIPS_0001 = sa.table(
+    "trips",
+    *(sa.column(name) for name in ("id", "nk", "pick_up_address", "drop_off_address", "status", "rider_id",
+                                   "driver_id")),  # fmt: skip
+    sa.column("created", UTCDateTime()),
+    sa.column("updated", UTCDateTime()),
+)
+AT = dt.datetime(2026, 1, 1, 11, 30, tzinfo=dt.timezone.utc)
+
+
+def _trips_at_0001(engine) -> None:
+    person = {"password_hash": "x", "first_name": "", "last_name": "", "created": AT}
+    trip = {"pick_up_address": "A", "drop_off_address": "B", "created": AT, "rider_id": 1}
+    with engine.begin() as connection:
+        connection.execute(
+            USERS_0001.insert(),
+            [
+                {"id": 1, "username": "rosa", "role": "rider", **person},
+                {"id": 2, "username": "dan", "role": "driver", **person},
+            ],
+        )
+        connection.execute(
+            TRIPS_0001.insert(),
+            [
+                {"id": 1, "nk": "a" * 32, "status": "IN_PROGRESS", "driver_id": 2, "updated": AT, **trip},
+                {"id": 2, "nk": "b" * 32, "status": "REQUESTED", "driver_id": None, "updated": AT, **trip},
+            ],
+        )
+
+
+def test_upgrading_a_database_with_trips_gives_each_its_state_as_event_1_and_publishes_nothing(
+    empty_database_url, engine, clock, password_hasher
+):
+    migrate(empty_database_url, "0001")
+    _trips_at_0001(engine)
+    migrate(empty_database_url)
+    service = TaxiService(Database(engine), clock=clock, hasher=password_hasher)
+    assert service.trip_history(user="rosa", nk="a" * 32) == [
+        {
+            "seq": 1,
+            "status": "IN_PROGRESS",
+            "actor": {"authid": None, "role": "service"},
+            "session": None,
+            "created": AT.isoformat(),
+        }
+    ]
+    assert service.get_trip(user="rosa", nk="b" * 32)["seq"] == 1
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM outbox").scalar() == 0
+    # An old trip goes on from its event 1.
+    step = service.update_trip(driver="dan", nk="a" * 32, status="COMPLETED", session_id=7)
+    assert [event.seq for event in step.events] == [2]
+    assert [event["seq"] for event in service.trip_history(user="dan", nk="a" * 32)] == [1, 2]
+
+
+def test_downgrading_to_0001_keeps_the_trips(database_url, database, trip, rider):
+    command.downgrade(alembic_config(database_url), "0001")
+    assert tables(database.engine) == {"users", "trips"}
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT nk FROM trips").scalars().all() == [trip["nk"]]
+    migrate(database_url)
+    assert current_revision(database.engine) == head_revision(database_url)

@@ -59,7 +59,7 @@ def test_a_driver_moves_a_trip_only_as_the_lifecycle_allows(
     who = {"driver": driver, "other": other_driver}[caller]
     if expected == "ok":
         clock.advance(60)
-        moved = service.update_trip(driver=who, nk=nk, status=target)
+        moved = service.update_trip(driver=who, nk=nk, status=target).trip
         assert (moved["status"], moved["driver"]["username"], moved["updated"]) == (target, who, clock().isoformat())
     else:
         with refused(expected):
@@ -68,7 +68,7 @@ def test_a_driver_moves_a_trip_only_as_the_lifecycle_allows(
 
 def test_the_driver_who_accepts_a_trip_becomes_its_driver(service, trip, driver, password, clock):
     clock.advance(30)
-    accepted = service.update_trip(driver=driver, nk=trip["nk"], status="STARTED")
+    accepted = service.update_trip(driver=driver, nk=trip["nk"], status="STARTED").trip
     assert accepted["status"] == "STARTED"
     assert accepted["driver"] == service.authenticate(username=driver, password=password)
     assert accepted["rider"] == trip["rider"]
@@ -85,7 +85,7 @@ def test_a_driver_takes_a_trip_from_request_to_completion(service, trip, driver,
     shown = trip
     for status in ("STARTED", "IN_PROGRESS", "COMPLETED"):
         clock.advance(300)
-        shown = service.update_trip(driver=driver, nk=trip["nk"], status=status)
+        shown = service.update_trip(driver=driver, nk=trip["nk"], status=status).trip
         assert (shown["status"], shown["updated"], shown["created"]) == (status, clock().isoformat(), trip["created"])
         assert shown["driver"]["username"] == driver
     assert service.get_trip(user=rider, nk=trip["nk"]) == shown
@@ -102,7 +102,7 @@ def test_a_rider_cancels_a_trip_before_the_ride_begins(state, trip_in, service, 
     nk = trip_in(state)
     before = service.get_trip(user=rider, nk=nk)
     clock.advance(60)
-    canceled = service.cancel_trip(rider=rider, nk=nk)
+    canceled = service.cancel_trip(rider=rider, nk=nk).trip
     assert (canceled["status"], canceled["updated"]) == ("CANCELED", clock().isoformat())
     # The driver who had accepted stays on record, so he still sees what became of his trip.
     assert canceled["driver"] == before["driver"]

@@ -12,6 +12,7 @@ export const PROCEDURE = Object.freeze({
   TRIP_UPDATE: "trip.update",
   TRIP_CANCEL: "trip.cancel",
   TRIP_GET: "trip.get",
+  TRIP_HISTORY: "trip.history",
   TRIP_LIST: "trip.list",
   TRIP_AVAILABLE: "trip.available",
 });

@@ -15,8 +15,12 @@ const RANK = {
 
 export const isActive = (trip) => RANK[trip.status] < 3;
 
-/** Whether `trip` is a newer state than `known` (statuses only ever move forward). */
-export const isNewer = (trip, known) => !known || RANK[trip.status] > RANK[known.status];
+/**
+ * Whether `trip` is a newer state than `known`. Events come at least once, in order per trip,
+ * and answers may cross events: each carries the seq of the trip's latest event, so anything
+ * not greater than what we hold is a duplicate or stale, and is dropped (docs/contract.md).
+ */
+export const isNewer = (trip, known) => !known || trip.seq > known.seq;
 
 const newestFirst = (a, b) => b.created.localeCompare(a.created);
 

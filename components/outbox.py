@@ -1,0 +1,129 @@
+"""Publishing the trip-event log's outbox (taxi_core.events has the rules).
+
+`Publisher` is the one way an event leaves a backend: after its transaction has committed, in
+seq order, every publication acknowledged by the router; once the router has them all, their
+outbox rows go, in one pool job. Whatever did not make it (the router was away, the backend
+died first) stays in the outbox, and `Sweeper` publishes it: on each join and every few
+seconds, rows older than events.SWEEP_GRACE (younger ones are a live backend's own, about to be
+published), per trip oldest first.
+
+Several backends: one sweeps at a time, the holder of a lease row in the database (one
+conditional UPDATE with an expiry, taxi_core.trip_log.Outbox.take_lease). Chosen over a
+procedure registered with invoke "first": the lease needs no URI, no right in the router's
+config and no call through the router, works the same for `taxi run --backends N` and for
+backends started apart with `taxi backend`, and a router that is restarting cannot make two
+sweepers at once; a dead holder's lease simply expires (events.LEASE_TERM).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from autobahn.wamp.exception import TransportLost
+from autobahn.wamp.types import PublishOptions
+from twisted.application.service import Service
+from twisted.internet import task
+from twisted.internet.defer import Deferred, gatherResults, inlineCallbacks, succeed
+from twisted.logger import Logger
+
+from taxi_core.events import Publication, in_publication_order
+from taxi_core.trip_log import Outbox
+
+from . import uris
+from .dbpool import DBPool
+
+# Seconds between sweeps: a stuck event waits at most about this beyond the grace.
+SWEEP_INTERVAL = 2.0
+log = Logger()
+
+
+class Publisher:
+    def __init__(self, outbox: Outbox, pool: DBPool):
+        self._outbox = outbox
+        self._pool = pool
+
+    def publish(self, session, publications) -> Deferred:
+        """Sends the events now, in order; the Deferred fires once their rows are gone or kept."""
+        publications = in_publication_order(publications)
+        if not publications:
+            return succeed(None)
+        acknowledged = []
+        try:
+            for publication in publications:
+                acknowledged.extend(self._send(session, publication))
+        except TransportLost:
+            # The router went away after the commit (tests/faults/test_router_restarted.py):
+            # the rows stay, and the sweep of whichever backend joins next publishes them.
+            log.warn("router gone: {n} event(s) left in the outbox", n=len(publications))
+            return succeed(None)
+        d = gatherResults(acknowledged, consumeErrors=True)
+        d.addCallback(lambda _: self._pool.run(self._outbox.forget, [p.event_id for p in publications]))
+        d.addErrback(lambda failure: log.warn("events left in the outbox: {why}", why=failure.getErrorMessage()))
+        return d
+
+    @staticmethod
+    def _send(session, publication: Publication) -> list:
+        # The trip's own topic is retained (a late subscriber gets the latest at once); the
+        # drivers' topic is a stream of what changed, so nothing of it is kept.
+        sent = [
+            session.publish(
+                uris.trip_topic(publication.nk),
+                publication.trip,
+                options=PublishOptions(retain=publication.retain, acknowledge=True),
+            )
+        ]
+        if publication.tells_drivers:
+            sent.append(session.publish(uris.DRIVERS_TOPIC, publication.trip, options=PublishOptions(acknowledge=True)))
+        return sent
+
+
+class Sweeper(Service):
+    """A handler of the backend's connection (components/backend.py): registers nothing, and
+    sweeps on every join and then every SWEEP_INTERVAL on the reactor it is given."""
+
+    def __init__(self, reactor, outbox: Outbox, pool: DBPool, publisher: Publisher, interval: float = SWEEP_INTERVAL):
+        self._outbox = outbox
+        self._pool = pool
+        self._publisher = publisher
+        self._holder = uuid.uuid4().hex  # this process, as the lease knows it
+        self._session = None
+        self._sweeping = False
+        self._loop = task.LoopingCall(self.sweep)
+        self._loop.clock = reactor
+        self._interval = interval
+
+    def register(self, session) -> list:
+        self._session = session
+        if self._loop.running:
+            self.sweep()
+        else:
+            stopped = self._loop.start(self._interval, now=True)
+            stopped.addErrback(lambda failure: log.failure("the outbox sweep stopped", failure=failure))
+        return []
+
+    def stopService(self) -> None:
+        super().stopService()
+        if self._loop.running:
+            self._loop.stop()
+
+    def sweep(self):
+        """One sweep, unless one is still under way or the backend is not joined."""
+        if self._sweeping or self._session is None or not self._session.is_attached():
+            return succeed(None)
+        self._sweeping = True
+        d = self._sweep(self._session)
+        d.addErrback(lambda failure: log.warn("outbox sweep failed: {why}", why=failure.getErrorMessage()))
+        d.addBoth(self._done)
+        return d
+
+    def _done(self, _):
+        self._sweeping = False
+
+    @inlineCallbacks
+    def _sweep(self, session):
+        if not (yield self._pool.run(self._outbox.take_lease, self._holder)):
+            return
+        stuck = yield self._pool.run(self._outbox.stuck)
+        if stuck:
+            log.info("publishing {n} event(s) left in the outbox", n=len(stuck))
+            yield self._publisher.publish(session, stuck)

@@ -1,0 +1,71 @@
+"""The trip-event log's shapes and the outbox rule; no I/O.
+
+Every change of a trip is one event: the trip's next seq (1, 2, 3, ...), the status after it,
+who did it and from which WAMP session. Its publication carries the trip as after the event,
+so a subscriber tells a duplicate or a late event by its seq alone. An event is published
+from the outbox after its transaction commits; what was not (the backend died, the router
+was away) stays there, and a sweep publishes it later: at least once, in order per trip.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable
+
+from .domain import Role, TripStatus
+
+SERVICE_ROLE = "service"  # the actor of what no user did (migration 0002's event 1 of older trips)
+ACTOR_ROLES = (Role.RIDER.value, Role.DRIVER.value, SERVICE_ROLE)
+
+# A live backend publishes its events right after the commit; the sweep leaves younger rows
+# to it, so that the two do not race to publish the same event.
+SWEEP_GRACE = dt.timedelta(seconds=5)
+# How long a backend holds the sweep's lease unless it renews it: long enough to outlast a
+# sweep, short enough that another backend takes over soon after the holder died.
+LEASE_TERM = dt.timedelta(seconds=15)
+SWEEP_BATCH = 500
+
+# The drivers hear of a trip coming up for grabs (REQUESTED), being taken (STARTED, always the
+# accept) and going away (CANCELED): what changes the list of trips they may accept.
+_DRIVERS_HEAR = frozenset({TripStatus.REQUESTED, TripStatus.STARTED, TripStatus.CANCELED})
+
+
+@dataclass(frozen=True)
+class Publication:
+    """One event to publish: ``trip`` is the trip as after the event (its "seq" is ``seq``).
+
+    ``retain``: whether the router is to keep it as the trip's latest state for late
+    subscribers; not for an event the trip has moved on from (a stuck one published late), or
+    a late subscriber would be handed an old state."""
+
+    event_id: int
+    nk: str
+    seq: int
+    trip: dict
+    retain: bool = True
+
+    @property
+    def tells_drivers(self) -> bool:
+        return TripStatus(self.trip["status"]) in _DRIVERS_HEAR
+
+
+def in_publication_order(publications: Iterable[Publication]) -> list[Publication]:
+    """Oldest first within each trip (the order a subscriber must see them in); trips apart
+    keep the order in which they first appear."""
+    publications = list(publications)
+    first_seen: dict[str, int] = {}
+    for position, publication in enumerate(publications):
+        first_seen.setdefault(publication.nk, position)
+    return sorted(publications, key=lambda p: (first_seen[p.nk], p.seq))
+
+
+def stuck_before(now: dt.datetime) -> dt.datetime:
+    """Rows of events made before this are stuck: the sweep's to publish, or the next step's of
+    the same trip. Younger ones are in their own backend's hands (published, or about to be,
+    their rows not yet forgotten); publishing them again would only make duplicates."""
+    return now - SWEEP_GRACE
+
+
+def lease_until(now: dt.datetime) -> dt.datetime:
+    return now + LEASE_TERM

@@ -1,0 +1,120 @@
+"""The trip-event log and its outbox in the database: appending an event inside the caller's
+unit of work, and the outbox's own use cases (forget what was published, find what is stuck,
+take the sweep's lease). The rules themselves are taxi_core.events'."""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from .db import Database
+from .domain import TripNotFound
+from .events import SWEEP_BATCH, Publication, lease_until, stuck_before
+from .models import Lease, OutboxEntry, Trip, TripEvent, UTCDateTime
+from .views import event_view, trip_view
+
+SWEEP_LEASE = "outbox"  # the row migration 0002 made
+
+
+def record(session: Session, trip: Trip, *, actor: str | None, role: str, session_id: int | None, now) -> Publication:
+    """Appends the trip's event ``trip.seq`` (the trip as it is now) and its outbox row."""
+    event = TripEvent(
+        trip_id=trip.id,
+        seq=trip.seq,
+        status=trip.status,
+        actor_authid=actor,
+        actor_role=role,
+        session_id=session_id,
+        created=now,
+    )
+    view = trip_view(trip)
+    session.add(OutboxEntry(event=event, payload=view))
+    session.flush()
+    return Publication(event.id, trip.nk, trip.seq, view)
+
+
+def stuck_before_step(session: Session, trip: Trip, now) -> list[Publication]:
+    """The trip's older events stuck in the outbox, oldest first: published before the new
+    one, so that a subscriber sees the trip's events in order even after a stuck one."""
+    rows = session.execute(_STUCK_OF_TRIP, {"trip_id": trip.id, "seq": trip.seq, "before": stuck_before(now)})
+    return [Publication(event_id, trip.nk, seq, payload, retain=False) for event_id, seq, payload in rows]
+
+
+def events_of(session: Session, trip: Trip) -> list[dict]:
+    """The trip's events as the wire shows them, oldest first."""
+    query = select(TripEvent).where(TripEvent.trip_id == trip.id).order_by(TripEvent.seq)
+    return [event_view(event) for event in session.scalars(query)]
+
+
+def history(db: Database, nk: str) -> list[dict]:
+    """Any trip's events, for an operator (`taxi history`): no user, so no rule of who may see it."""
+    with db.unit_of_work(write=False) as session:
+        trip = session.scalar(select(Trip).where(Trip.nk == nk))
+        if trip is None:
+            raise TripNotFound("no such trip")
+        return events_of(session, trip)
+
+
+# "lease_holder", not "holder": in an UPDATE a bound name may not be a column's.
+_TAKE_LEASE = (
+    update(Lease)
+    .where(
+        Lease.name == SWEEP_LEASE,
+        or_(
+            Lease.holder == bindparam("lease_holder"),
+            Lease.expires.is_(None),
+            Lease.expires < bindparam("now", type_=UTCDateTime()),
+        ),
+    )
+    .values(holder=bindparam("lease_holder"), expires=bindparam("until", type_=UTCDateTime()))
+    .execution_options(synchronize_session=False)
+)
+_STUCK_OF_TRIP = (
+    select(OutboxEntry.event_id, TripEvent.seq, OutboxEntry.payload)
+    .join(TripEvent, OutboxEntry.event_id == TripEvent.id)
+    .where(
+        TripEvent.trip_id == bindparam("trip_id"),
+        TripEvent.seq < bindparam("seq"),
+        TripEvent.created < bindparam("before", type_=UTCDateTime()),
+    )
+    .order_by(TripEvent.seq)
+)
+
+
+class Outbox:
+    """What the components' outbox (components/outbox.py) runs in the pool."""
+
+    def __init__(self, db: Database, *, clock):
+        self._db = db
+        self._clock = clock
+
+    def forget(self, event_ids: list[int]) -> None:
+        """The router has these events: their rows go (the log keeps the events)."""
+        with self._db.unit_of_work(write=True) as session:
+            session.execute(delete(OutboxEntry).where(OutboxEntry.event_id.in_(event_ids)))
+
+    def take_lease(self, holder: str) -> bool:
+        """One conditional UPDATE, as for the accept: of the backends that ask at once, one
+        holds the sweep until the lease expires; its holder renews it each time it asks."""
+        now = self._clock()
+        with self._db.unit_of_work(write=True) as session:
+            taken = session.execute(_TAKE_LEASE, {"lease_holder": holder, "now": now, "until": lease_until(now)})
+            return taken.rowcount == 1
+
+    def stuck(self) -> list[Publication]:
+        """Rows older than the grace a live backend gets to publish its own, per trip oldest first."""
+        with self._db.unit_of_work(write=False) as session:
+            rows = session.execute(
+                select(OutboxEntry.event_id, Trip.nk, TripEvent.seq, OutboxEntry.payload, TripEvent.seq == Trip.seq)
+                .join(TripEvent, OutboxEntry.event_id == TripEvent.id)
+                .join(Trip, TripEvent.trip_id == Trip.id)
+                .where(TripEvent.created < stuck_before(self._clock()))
+                .order_by(TripEvent.trip_id, TripEvent.seq)
+                .limit(SWEEP_BATCH)
+            )
+            # Only the trip's latest event is retained: a stuck event it has moved on from is
+            # told to whoever listens now, not kept for late subscribers.
+            return [
+                Publication(event_id, nk, seq, payload, retain=bool(latest))
+                for event_id, nk, seq, payload, latest in rows
+            ]
