@@ -77,14 +77,17 @@ class Retention:
             self._broker._reactor.callLater(0, realm.session.publish, ON_DELETE, self._session_id, subscription.id)
 
     def count(self) -> dict:
-        """What the router holds of trips: topics with a retained event, subscriptions, graces running."""
+        """What the router holds of trips: topics with a retained event, subscriptions, graces
+        running, and authorizations it has cached for a trip's topic (config.yaml caches none)."""
         trips = [
             subscription
             for uri, subscription in self._subscriptions._observations_exact.items()
             if uri.startswith(uris.TRIP_TOPIC_PREFIX)
         ]
         retained = sum(1 for s in trips if isinstance(s.extra, SubscriptionExtra) and s.extra.retained_events)
-        return {"retained": retained, "subscriptions": len(trips), "in_grace": len(self._graces)}
+        cache = self._broker._router._authorization_cache  # keyed (realm, authrole, uri, action)
+        cached = sum(1 for _, _, uri, _ in cache if uri.startswith(uris.TRIP_TOPIC_PREFIX))
+        return {"retained": retained, "subscriptions": len(trips), "in_grace": len(self._graces), "authorizations": cached}
 
 
 class TripRetention(ApplicationSession):
