@@ -57,7 +57,7 @@ async def test_after_thousands_of_finished_trips_the_router_holds_no_trip_topic(
         workload.close()
         await backend.close()
     assert workload.errors == [] and trips.done == soak_trips
-    assert held == {"retained": 0, "subscriptions": 0, "in_grace": 0}
+    assert held == {"retained": 0, "subscriptions": 0, "in_grace": 0, "authorizations": 0}
     figure(
         f"{trips.done} trips in {seconds:.0f} s ({trips.done / seconds:.0f}/s), then the router holds {held}; "
         f"router worker RSS {rss_before / 2**20:.1f} -> {rss_after / 2**20:.1f} MiB"

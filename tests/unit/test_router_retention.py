@@ -9,8 +9,10 @@ again, or trimming a structure that has changed shape."""
 
 import hashlib
 import inspect
+from pathlib import Path
 
 import pytest
+import yaml
 from autobahn.twisted.wamp import ApplicationSession
 from autobahn.wamp.types import ComponentConfig, PublishOptions, SubscribeOptions
 from crossbar.router.broker import Broker, SubscriptionExtra
@@ -30,6 +32,10 @@ from taxi_core.config import Settings
 from taxi_core.domain import FINAL_STATUSES, TripStatus
 
 GRACE = 600
+CONFIG = yaml.safe_load((Path(__file__).parents[2] / "crossbar_config" / "config.yaml").read_text())
+[BACKEND_PERMISSIONS] = [
+    role["permissions"] for role in CONFIG["workers"][0]["realms"][0]["roles"] if role["name"] == "backend"
+]
 # Crossbar 26.10.1's code the component leans on (setup.py pins it): where the broker retains
 # an event (on the topic's exact subscription, in its SubscriptionExtra), hands it to a late
 # subscriber, and deletes a subscription; the map's layout; how a router component reaches the router.
@@ -43,6 +49,7 @@ CROSSBAR_CODE = {
     UriObservationMap.get_observation: "961b0287cf0db042",
     UriObservationMap.delete_observation: "98409bfe5af3a269",
     RouterApplicationSession.__init__: "6497ab4250e30242",
+    Router.authorize: "ae01aca610457785",
     Router.__init__: "509e506365c9ab07",
 }
 
@@ -69,8 +76,8 @@ class Peer(ApplicationSession):
 
 
 class InProcessRouter:
-    """Crossbar's router for realm taxi, its service session (the meta API), a "backend" role
-    that may publish and subscribe under taxi., and the component, as config.yaml starts them."""
+    """Crossbar's router for realm taxi, its service session (the meta API), the backend role
+    with config.yaml's permissions, and the component, as config.yaml starts them."""
 
     def __init__(self, grace=GRACE):
         self.clock = Clock()
@@ -79,9 +86,7 @@ class InProcessRouter:
         realm = RouterRealm(None, None, {"name": uris.REALM})
         factory.start_realm(realm)
         self.router = factory.get(uris.REALM)
-        self.router.add_role(RouterRoleStaticAuth(self.router, "backend", default_permissions={
-            "uri": "taxi.", "match": "prefix", "allow": {"call": True, "publish": True, "subscribe": True},
-        }))  # fmt: skip
+        self.router.add_role(RouterRoleStaticAuth(self.router, "backend", permissions=BACKEND_PERMISSIONS))
         self._sessions = RouterSessionFactory(factory)
         realm.session = RouterServiceAgent(ComponentConfig(uris.REALM), self.router)
         self._sessions.add(realm.session, self.router, authrole="trusted")
@@ -123,7 +128,7 @@ def test_an_unfinished_trip_stays_retained(node):
     trip = node.publish("a" * 32, TripStatus.STARTED)
     node.clock.advance(100 * GRACE)
     assert node.late_subscriber("a" * 32).received == [trip]
-    assert node.count() == {"retained": 1, "subscriptions": 1, "in_grace": 0}
+    assert node.count() == {"retained": 1, "subscriptions": 1, "in_grace": 0, "authorizations": 0}
 
 
 @pytest.mark.parametrize("final", FINAL)
@@ -138,9 +143,9 @@ def test_a_finished_trip_stays_retained_for_the_grace(node, final):
 def test_after_the_grace_the_router_holds_nothing_of_a_finished_trip(node, final):
     node.publish("a" * 32, TripStatus.REQUESTED)
     node.publish("a" * 32, final)
-    assert node.count() == {"retained": 1, "subscriptions": 1, "in_grace": 1}
+    assert node.count() == {"retained": 1, "subscriptions": 1, "in_grace": 1, "authorizations": 0}
     node.clock.advance(GRACE)
-    assert node.count() == {"retained": 0, "subscriptions": 0, "in_grace": 0}
+    assert node.count() == {"retained": 0, "subscriptions": 0, "in_grace": 0, "authorizations": 0}
     assert node.late_subscriber("a" * 32).received == []
 
 
@@ -174,7 +179,7 @@ def test_a_trip_that_is_not_final_any_more_stays_retained(node):
     reopened = node.publish("a" * 32, TripStatus.IN_PROGRESS)
     node.clock.advance(100 * GRACE)
     assert node.late_subscriber("a" * 32).received == [reopened]
-    assert node.count() == {"retained": 1, "subscriptions": 1, "in_grace": 0}
+    assert node.count() == {"retained": 1, "subscriptions": 1, "in_grace": 0, "authorizations": 0}
 
 
 def test_a_subscriber_still_on_a_finished_trip_keeps_its_subscription_until_it_unsubscribes(node):
@@ -182,9 +187,9 @@ def test_a_subscriber_still_on_a_finished_trip_keeps_its_subscription_until_it_u
     done = node.publish("a" * 32, TripStatus.COMPLETED)
     node.clock.advance(GRACE)
     assert rider.received == [done]
-    assert node.count() == {"retained": 0, "subscriptions": 1, "in_grace": 0}
+    assert node.count() == {"retained": 0, "subscriptions": 1, "in_grace": 0, "authorizations": 0}
     rider.subscription.unsubscribe()
-    assert node.count() == {"retained": 0, "subscriptions": 0, "in_grace": 0}
+    assert node.count() == {"retained": 0, "subscriptions": 0, "in_grace": 0, "authorizations": 0}
 
 
 def test_a_deleted_subscription_is_announced_as_crossbar_announces_its_own(node):
@@ -199,6 +204,16 @@ def test_a_deleted_subscription_is_announced_as_crossbar_announces_its_own(node)
     [(deleted_by, subscription)] = watcher.received
     assert deleted_by == node.component._session_id
     assert subscription == rider.subscription.id
+
+
+def test_the_router_caches_no_authorization_for_a_trip_s_topic(node):
+    node.publish("a" * 32, TripStatus.REQUESTED)
+    node.publish("b" * 32, TripStatus.STARTED)
+    node.backend.publish(uris.DRIVERS_TOPIC, {"status": "REQUESTED"}, options=PublishOptions(acknowledge=True))
+    # Crossbar caches where config.yaml says so, one entry per URI: for taxi.drivers, one for good.
+    cached = [uri for _, _, uri, _ in node.router._authorization_cache]
+    assert cached == [uris.DRIVERS_TOPIC]
+    assert node.count()["authorizations"] == 0
 
 
 def test_the_grace_is_ten_minutes_unless_the_environment_says_otherwise():
