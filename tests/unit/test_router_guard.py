@@ -5,7 +5,6 @@ The guard wraps four Crossbar methods and leans on what they do inside, so the f
 tests pin that code: an upgrade of Crossbar that touches any of it fails here at once, rather
 than leaving taxi silently unguarded or guarded against a bug that is gone."""
 
-import hashlib
 import inspect
 from types import SimpleNamespace
 
@@ -17,6 +16,7 @@ from twisted.internet import defer
 
 from components.errors import INVALID_ARGUMENT, NOT_AUTHORIZED
 from components.router_guard import answer_unpassable_calls, authorize_registrations_first, hide_callees
+from tests.support.fingerprints import assert_unchanged
 
 # Crossbar 26.10.1's code under the guard (setup.py pins it): the methods it wraps, and the
 # dealer's replies to a caller, where the callee is disclosed (docs/crossbar-workarounds.md).
@@ -37,11 +37,8 @@ def test_crossbar_s_dealer_still_has_what_the_guard_wraps():
 
 @pytest.mark.parametrize("method", CROSSBAR_CODE, ids=lambda method: method.__qualname__)
 def test_crossbar_s_code_under_the_guard_is_the_code_it_was_written_for(method):
-    fingerprint = hashlib.sha256(inspect.getsource(method).encode()).hexdigest()[:16]
-    assert fingerprint == CROSSBAR_CODE[method], (
-        f"Crossbar's {method.__qualname__} changed: read it again against components/router_guard.py and "
-        "docs/crossbar-workarounds.md (the defect may be fixed, or the guard may no longer fit), then update this fingerprint"
-    )
+    assert_unchanged(method, CROSSBAR_CODE[method], read_against="components/router_guard.py and docs/crossbar-workarounds.md "
+                     "(the defect may be fixed, or the guard may no longer fit)")
 
 
 class StandInRouter:

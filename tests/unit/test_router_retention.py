@@ -7,8 +7,6 @@ The component reaches into Crossbar's broker, so the first tests pin that code: 
 Crossbar that touches any of it fails here at once, rather than leaving trips retained for ever
 again, or trimming a structure that has changed shape."""
 
-import hashlib
-import inspect
 from pathlib import Path
 
 import pytest
@@ -30,6 +28,7 @@ from components.router_retention import ON_DELETE, TripRetention
 from taxi.supervisor import node_environment
 from taxi_core.config import Settings
 from taxi_core.domain import FINAL_STATUSES, TripStatus
+from tests.support.fingerprints import assert_unchanged
 
 GRACE = 600
 CONFIG = yaml.safe_load((Path(__file__).parents[2] / "crossbar_config" / "config.yaml").read_text())
@@ -56,12 +55,8 @@ CROSSBAR_CODE = {
 
 @pytest.mark.parametrize("method", CROSSBAR_CODE, ids=lambda method: method.__qualname__)
 def test_crossbar_s_code_under_the_retention_is_the_code_it_was_written_for(method):
-    fingerprint = hashlib.sha256(inspect.getsource(method).encode()).hexdigest()[:16]
-    assert fingerprint == CROSSBAR_CODE[method], (
-        f"Crossbar's {method.__qualname__} changed: read it again against components/router_retention.py "
-        "(a finished trip's topic may no longer be where it looks, or Crossbar may now drop it itself), "
-        "then update this fingerprint"
-    )
+    assert_unchanged(method, CROSSBAR_CODE[method], read_against="components/router_retention.py (a finished trip's topic "
+                     "may no longer be where it looks, or Crossbar may now drop it itself)")
 
 
 class Peer(ApplicationSession):
