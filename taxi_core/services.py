@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from . import trip_log
 from .db import Database
-from .events import Publication
+from .events import Publication, stuck_before
 from .followers import Followers
 from .domain import (
     CANCELABLE_STATUSES,
@@ -154,12 +154,12 @@ class TaxiService:
         with self._db.unit_of_work(write=True) as session:
             statement = _DRIVER_STEP[step.driver]
             won = _compare_and_set(session, statement, nk, driver, {step.source}, step.target, now)
-            trip = _load_trip(session, nk)
+            trip, has_stuck = _load_stepped_trip(session, nk, now)
             if not won:
                 raise step.refusal(
                     status=TripStatus(trip.status), driver_id=trip.driver_id, caller_id=_load_user(session, driver).id
                 )
-            change = _logged(session, trip, actor=driver, role=Role.DRIVER, session_id=session_id, now=now)
+            change = _logged(session, trip, has_stuck, actor=driver, role=Role.DRIVER, session_id=session_id, now=now)
         if step.is_accept:
             self._followers.remember(driver, nk)
         return change
@@ -168,12 +168,12 @@ class TaxiService:
         now = self._clock()
         with self._db.unit_of_work(write=True) as session:
             won = _compare_and_set(session, _CANCEL, nk, rider, CANCELABLE_STATUSES, TripStatus.CANCELED, now)
-            trip = _load_trip(session, nk)
+            trip, has_stuck = _load_stepped_trip(session, nk, now)
             if trip.rider.username != rider:
                 raise TripNotFound("no such trip")
             if not won:
                 raise explain_refused_cancel(status=TripStatus(trip.status))
-            return _logged(session, trip, actor=rider, role=Role.RIDER, session_id=session_id, now=now)
+            return _logged(session, trip, has_stuck, actor=rider, role=Role.RIDER, session_id=session_id, now=now)
 
     def get_trip(self, *, user: str, nk: str) -> dict:
         with self._db.unit_of_work(write=False) as session:
@@ -225,6 +225,9 @@ class TaxiService:
 _USER = select(User).where(User.username == bindparam("username"))
 _USER_ID = select(User.id).where(User.username == bindparam("username")).scalar_subquery()  # NULL if none
 _TRIP = select(Trip).where(Trip.nk == bindparam("nk")).execution_options(populate_existing=True)
+_STEPPED_TRIP = (
+    select(Trip, trip_log.HAS_STUCK).where(Trip.nk == bindparam("nk")).execution_options(populate_existing=True)
+)
 _FOLLOWED_TRIP = select(Trip.id).where(
     Trip.nk == bindparam("nk"), or_(Trip.rider_id == _USER_ID, Trip.driver_id == _USER_ID)
 )
@@ -267,6 +270,14 @@ def _load_trip(session: Session, nk: str) -> Trip:
     return trip
 
 
+def _load_stepped_trip(session: Session, nk: str, now) -> tuple[Trip, bool]:
+    """The trip after a step, and whether older events of it are stuck in the outbox."""
+    row = session.execute(_STEPPED_TRIP, {"nk": nk, "before": stuck_before(now)}).first()
+    if row is None:
+        raise TripNotFound("no such trip")
+    return row.Trip, bool(row.has_stuck)
+
+
 def _viewable_trip(session: Session, user: str, nk: str) -> Trip:
     viewer = _load_user(session, user)
     trip = _load_trip(session, nk)
@@ -281,9 +292,9 @@ def _viewable_trip(session: Session, user: str, nk: str) -> Trip:
     return trip
 
 
-def _logged(session: Session, trip: Trip, *, actor: str, role: Role, session_id: int | None, now) -> Change:
+def _logged(session: Session, trip: Trip, has_stuck: bool, *, actor: str, role: Role, session_id, now) -> Change:
     """The step's event appended to the log, after the trip's older stuck ones."""
-    stuck = trip_log.stuck_before_step(session, trip, now)
+    stuck = trip_log.stuck_before_step(session, trip, now) if has_stuck else []
     event = trip_log.record(session, trip, actor=actor, role=role.value, session_id=session_id, now=now)
     return Change(event.trip, (*stuck, event))
 
