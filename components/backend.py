@@ -17,6 +17,7 @@ from taxi_core.trip_log import Outbox
 
 from . import uris
 from .auth import Authenticator
+from .crash_before_publish import crashing_before_publish
 from .dbpool import DBPool
 from .logs import log_level, start_logging
 from .outbox import Publisher, Sweeper
@@ -105,7 +106,9 @@ def make_backend(reactor, settings: Settings) -> MultiService:
     publisher = Publisher(outbox, pool, reactor)
     sweeper = Sweeper(reactor, outbox, pool, publisher)
     sweeper.setServiceParent(backend)
-    handlers = [Authenticator(service, pool), TripProcedures(service, pool, publisher), sweeper]
+    # The Publisher itself, unless a fault test asks the backend to crash before publishing.
+    steps_publisher = crashing_before_publish(publisher, os.environ)
+    handlers = [Authenticator(service, pool), TripProcedures(service, pool, steps_publisher), sweeper]
     BackendConnection(reactor, settings, handlers).setServiceParent(backend)
     return backend
 

@@ -1,4 +1,5 @@
-"""Holds a History against the database: what was acknowledged must be there, once, with one driver."""
+"""Holds a History against the database: what was acknowledged must be there, once, with one driver;
+and Deliveries against the trip-event log: every committed event reached its subscribers."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from dataclasses import dataclass, fields
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from components.uris import DRIVERS_TOPIC, trip_topic
 from taxi_core.db import engine_url
+from taxi_core.events import Publication
 
-from .harness import History
+from .harness import Deliveries, History
 
 TRIPS = text(
     """
@@ -18,10 +21,22 @@ TRIPS = text(
     FROM trips t JOIN users r ON r.id = t.rider_id LEFT JOIN users d ON d.id = t.driver_id
     """
 )
+EVENTS = text("SELECT t.nk, e.seq, e.status FROM trip_events e JOIN trips t ON t.id = e.trip_id")
+OUTBOX_ROWS = text("SELECT count(*) AS n FROM outbox")
+
+
+class _Promises:
+    PROMISES: tuple[str, ...] = ()
+
+    def broken(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.PROMISES if getattr(self, name)}
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass
-class Verdict:
+class Verdict(_Promises):
     requests: int = 0  # logical trip.request operations
     accepts: int = 0  # logical accept operations (trip.update to STARTED)
     attempts: int = 0
@@ -39,12 +54,6 @@ class Verdict:
 
     PROMISES = ("lost", "duplicates", "two_drivers", "half_written", "unresolved")
 
-    def broken(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.PROMISES if getattr(self, name)}
-
-    def as_dict(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
     def summary(self) -> str:
         return (
             f"{self.requests} requests + {self.accepts} accepts, {self.attempts} attempts "
@@ -56,10 +65,24 @@ class Verdict:
 
 
 def read_trips(database_url: str) -> list[dict]:
+    return _read(database_url, TRIPS)
+
+
+def committed_events(database_url: str) -> dict[tuple[str, int], str]:
+    """(nk, seq) -> status of every event in the trip-event log."""
+    return {(row["nk"], row["seq"]): row["status"] for row in _read(database_url, EVENTS)}
+
+
+def outbox_rows(database_url: str) -> int:
+    """Events committed and not yet acknowledged by the router (blocking: call it off the reactor)."""
+    return _read(database_url, OUTBOX_ROWS)[0]["n"]
+
+
+def _read(database_url: str, query) -> list[dict]:
     engine = create_engine(engine_url(database_url), poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(TRIPS)]
+            return [dict(row._mapping) for row in connection.execute(query)]
     finally:
         engine.dispose()
 
@@ -138,3 +161,79 @@ def _check_resolutions(verdict: Verdict, history: History, operations: dict) -> 
             settled = answer.outcome == "ok" or answer.result == "taxi.error.not_found"
         verdict.resolved += settled
         verdict.unresolved += not settled
+
+
+@dataclass
+class EventVerdict(_Promises):
+    trips: int = 0
+    committed: int = 0  # events in the trip_events table
+    owed: int = 0  # deliveries owed: each committed event to each of its subscribers
+    received: int = 0  # deliveries, copies and retained ones included
+    retained: int = 0  # of those, handed over on subscribing
+    duplicates: int = 0  # a subscriber's further copies of one event (same seq, same payload): dropped by seq
+    stale: int = 0  # events older than one the subscriber already had for the trip: dropped by seq as well
+    # The promises: each of these must be 0.
+    lost: int = 0  # owed deliveries that never came
+    mismatched: int = 0  # an event unlike another copy of its seq, unlike the log's status, or on another trip's topic
+    unknown: int = 0  # events of a (trip, seq) the log does not hold: a change that never committed
+    unfollowed: int = 0  # trips no rider followed: whether their events arrived cannot be told
+
+    PROMISES = ("lost", "mismatched", "unknown", "unfollowed")
+
+    def summary(self) -> str:
+        return (
+            f"{self.trips} trips, {self.committed} events committed, {self.owed} deliveries owed, "
+            f"{self.received} received ({self.retained} retained, {self.duplicates} duplicates, {self.stale} stale); "
+            f"lost {self.lost}, mismatched {self.mismatched}, unknown {self.unknown}, unfollowed {self.unfollowed}"
+        )
+
+
+def check_events(deliveries: Deliveries, database_url: str) -> EventVerdict:
+    """Each rider owes its trips' every event, each driver every event that tells the drivers."""
+    log = committed_events(database_url)
+    trips = {nk for nk, _ in log}
+    verdict = EventVerdict(trips=len(trips), committed=len(log), received=len(deliveries.received))
+    verdict.retained = sum(delivery.retained for delivery in deliveries.received)
+    verdict.unfollowed = len(trips - set(deliveries.followed))
+    owed = _owed(log, deliveries)
+    got = _arrivals(verdict, log, deliveries)
+    verdict.owed = len(owed)
+    verdict.lost = len(owed - got)
+    return verdict
+
+
+def _owed(log: dict, deliveries: Deliveries) -> set[tuple]:
+    owed = set()
+    for (nk, seq), status in log.items():
+        if nk in deliveries.followed:
+            owed.add((deliveries.followed[nk], trip_topic(nk), nk, seq))
+        # The outbox's own rule of which events the drivers hear of.
+        if Publication(0, nk, seq, {"status": status}).tells_drivers:
+            owed.update((driver, DRIVERS_TOPIC, nk, seq) for driver in deliveries.drivers)
+    return owed
+
+
+def _arrivals(verdict: EventVerdict, log: dict, deliveries: Deliveries) -> set[tuple]:
+    """(subscriber, topic, nk, seq) of every event received; counts copies, stale and wrong ones."""
+    got: set[tuple] = set()
+    first_copy: dict[tuple, dict] = {}
+    newest: dict[tuple, int] = {}  # (subscriber, topic, nk) -> the greatest seq it has had
+    for delivery in deliveries.received:
+        nk, seq = delivery.trip["nk"], delivery.trip["seq"]
+        if (nk, seq) not in log:
+            verdict.unknown += 1
+            continue
+        copy = first_copy.setdefault((nk, seq), delivery.trip)
+        verdict.mismatched += (
+            delivery.trip != copy
+            or delivery.trip["status"] != log[nk, seq]
+            or delivery.topic not in (DRIVERS_TOPIC, trip_topic(nk))
+        )
+        stream = (delivery.subscriber, delivery.topic, nk)
+        if (*stream, seq) in got:
+            verdict.duplicates += 1
+        elif seq < newest.get(stream, 0):
+            verdict.stale += 1
+        got.add((*stream, seq))
+        newest[stream] = max(newest.get(stream, 0), seq)
+    return got

@@ -50,11 +50,11 @@ class Crowd:
         await defer.gatherResults([peer.start() for peer in peers])
         return peers
 
-    async def trip_load(self, port: int, requests: int) -> TripLoad:
-        """Every fault test's load, not started yet: 8 riders and 4 drivers, joined."""
+    async def trip_load(self, port: int, requests: int, follow=None) -> TripLoad:
+        """Every fault test's load, not started yet: 8 riders and 4 drivers, joined (`follow`: TripLoad's)."""
         riders = await self.join(port, "rider", 8)
         drivers = await self.join(port, "driver", 4)
-        return TripLoad(History(), riders, drivers, requests=requests)
+        return TripLoad(History(), riders, drivers, requests=requests, follow=follow)
 
     def by_name(self) -> dict[str, Peer]:
         return {peer.name: peer for peer in self.peers}

@@ -4,8 +4,8 @@ Every attempt at an operation goes into a History as ok (acknowledged), failed (
 service said it did nothing) or unknown (no answer, or an answer that cannot tell:
 the connection dropped, the call timed out, the callee vanished, taxi.error.internal).
 Clients retry what may be retried with the same request_id, as the contract invites,
-and an unknown outcome is later resolved by asking trip.get. tests/faults/check.py then
-holds the history against the database.
+and an unknown outcome is later resolved by asking trip.get. Deliveries records what the
+subscribers received. tests/faults/check.py then holds both against the database.
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ import random
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from autobahn.wamp.exception import ApplicationError
+from autobahn.wamp.types import SubscribeOptions
 from twisted.internet import defer
+
+from components.uris import DRIVERS_TOPIC, trip_topic
 
 from ..support.wamp import sleep
 from .peer import NotAttached, Peer
@@ -130,12 +133,66 @@ async def perform(history: History, peer: Peer, kind: str, key: str, procedure: 
         backoff = min(backoff * 2, 1.0)
 
 
+@dataclass
+class Delivery:
+    subscriber: str  # the username
+    topic: str
+    trip: dict  # the event: the trip as after its change number trip["seq"]
+    retained: bool  # handed over on subscribing, not published while subscribed
+
+
+class Deliveries:
+    """Every event the subscribers received, in order of arrival: drivers on taxi.drivers from
+    before the load, each rider on the topic of every trip it is given (TripLoad's `follow`)."""
+
+    def __init__(self):
+        self.received: list[Delivery] = []
+        self.drivers: list[str] = []
+        self.followed: dict[str, str] = {}  # nk -> the rider following it
+
+    async def follow_drivers(self, drivers: list[Peer]) -> None:
+        for driver in drivers:
+            await self._subscribe(driver, DRIVERS_TOPIC, get_retained=False)
+            self.drivers.append(driver.name)
+
+    async def follow_trip(self, rider: Peer, nk: str) -> None:
+        # get_retained: the trip's first event may well have been published before this.
+        await self._subscribe(rider, trip_topic(nk), get_retained=True)
+        self.followed[nk] = rider.name
+
+    async def _subscribe(self, peer: Peer, topic: str, get_retained: bool) -> None:
+        """Subscribes, retrying as perform() does: the router asks the backend (its authorizer),
+        which may be down for a moment."""
+
+        def received(trip, details):
+            self.received.append(Delivery(peer.name, topic, trip, bool(details.retained)))
+
+        options = SubscribeOptions(details=True, get_retained=get_retained)
+        deadline = time.monotonic() + OP_DEADLINE
+        backoff = 0.05
+        while True:
+            try:
+                session = await peer.attached(max(deadline - time.monotonic(), 0.1))
+                await session.subscribe(received, topic, options=options)
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+            await sleep(backoff)
+            backoff = min(backoff * 2, 1.0)
+
+
 class TripLoad:
     """Riders request trips side by side (each with its own request_ids); every trip a rider
-    is given is raced for by `racers` drivers at once."""
+    is given is raced for by `racers` drivers at once. `follow(rider, nk)`, if given, is awaited
+    once the rider has its trip and before the drivers race for it."""
 
-    def __init__(self, history: History, riders: list[Peer], drivers: list[Peer], requests: int, racers: int = 2):
+    def __init__(
+        self, history: History, riders: list[Peer], drivers: list[Peer], requests: int, racers: int = 2,
+        follow: Callable[[Peer, str], Awaitable[None]] | None = None,
+    ):  # fmt: skip
         self.history = history
+        self.follow = follow
         self.riders = riders
         self.drivers = drivers
         self.requests = requests
@@ -182,6 +239,8 @@ class TripLoad:
             self._check_milestones()
             if op.outcome == "ok":
                 nk = op.result["nk"]
+                if self.follow is not None:
+                    await self.follow(rider, nk)
                 racers = random.sample(self.drivers, min(self.racers, len(self.drivers)))
                 accepts = [
                     defer.ensureDeferred(
