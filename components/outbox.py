@@ -2,7 +2,7 @@
 
 `Publisher` is the one way an event leaves a backend: after its transaction has committed, in
 seq order, every publication acknowledged by the router; once the router has them all, their
-outbox rows go (`Forgetting`: with those of other changes, a couple of deletes a second).
+outbox rows go (`Forgetting`: with those of other changes, at most ten deletes a second).
 Whatever did not make it (the router was away, the backend died first) stays in the outbox,
 and `Sweeper` publishes it: on each join and every few seconds, rows older than
 events.SWEEP_GRACE (younger ones are a live backend's own, about to be published), per trip
@@ -36,8 +36,10 @@ from .dbpool import DBPool
 # Seconds between sweeps: a stuck event waits at most about this beyond the grace.
 SWEEP_INTERVAL = 2.0
 # How long acknowledged ids wait to be deleted together, and how many make a delete at once
-# (Forgetting); both far below what the sweep's grace would notice.
-FORGET_DELAY = 0.5
+# (Forgetting); both far below what the sweep's grace would notice. A backend that dies
+# leaves the ids of its last FORGET_DELAY for the sweep to publish again (duplicates): a
+# tenth of a second keeps those few, and at most ten deletes a second cost next to nothing.
+FORGET_DELAY = 0.1
 FORGET_BATCH = 500
 log = Logger()
 
@@ -87,7 +89,7 @@ class Forgetting:
     The ids wait up to FORGET_DELAY (or until FORGET_BATCH of them have come), then one job
     deletes them all; the ids acknowledged while it runs wait for the next. Per change, the
     delete was a transaction of its own, as costly as the change's (taxi bench, issue 10); now
-    it is a couple a second whatever the load. The wait costs nothing in safety: a row is
+    it is at most ten a second whatever the load. The wait costs nothing in safety: a row is
     only the sweep's after events.SWEEP_GRACE, far longer, and if the backend dies before the
     delete the sweep publishes the event again, with its seq: a duplicate, which the contract
     allows, never a loss."""
