@@ -28,6 +28,7 @@ export const STATUS = Object.freeze({
   IN_PROGRESS: "IN_PROGRESS",
   COMPLETED: "COMPLETED",
   CANCELED: "CANCELED",
+  EXPIRED: "EXPIRED",
 });
 
 export const ROLE = Object.freeze({ RIDER: "rider", DRIVER: "driver" });
