@@ -83,7 +83,9 @@ PROCEDURES = [
         uris.TRIP_LIST, validation.TRIP_LIST, lambda service, caller, kw: service.list_trips(user=caller.authid, **kw)
     ),
     Procedure(
-        uris.TRIP_AVAILABLE, validation.NO_ARGUMENTS, lambda service, caller, kw: service.available_trips(**kw)
+        uris.TRIP_AVAILABLE,
+        validation.NO_ARGUMENTS,
+        lambda service, caller, kw: service.available_trips(user=caller.authid, **kw),
     ),
 ]
 
