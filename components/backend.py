@@ -12,6 +12,7 @@ from twisted.logger import Logger
 
 from taxi_core.config import Settings
 from taxi_core.db import Database
+from taxi_core.dispatching import Dispatching
 from taxi_core.services import TaxiService, utc_now
 from taxi_core.trip_log import Outbox
 
@@ -19,6 +20,8 @@ from . import uris
 from .auth import Authenticator
 from .crash_before_publish import crashing_before_publish
 from .dbpool import DBPool
+from .dispatcher import Dispatcher
+from .drivers import DRIVER_PROCEDURES
 from .logs import log_level, start_logging
 from .outbox import Publisher, Sweeper
 from .process import serve
@@ -98,7 +101,8 @@ class BackendConnection(Service):
 
 def make_backend(reactor, settings: Settings) -> MultiService:
     database = Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
-    service = TaxiService(database)
+    service = TaxiService(database, policy=settings.dispatch)
+    dispatching = Dispatching(database, clock=utc_now, policy=settings.dispatch)
     pool = DBPool(reactor, database, size=settings.db_pool_size)
     backend = MultiService()
     pool.setServiceParent(backend)
@@ -106,9 +110,17 @@ def make_backend(reactor, settings: Settings) -> MultiService:
     publisher = Publisher(outbox, pool, reactor)
     sweeper = Sweeper(reactor, outbox, pool, publisher)
     sweeper.setServiceParent(backend)
+    dispatcher = Dispatcher(reactor, dispatching, pool, publisher)
+    dispatcher.setServiceParent(backend)
     # The Publisher itself, unless a fault test asks the backend to crash before publishing.
     steps_publisher = crashing_before_publish(publisher, os.environ)
-    handlers = [Authenticator(service, pool), TripProcedures(service, pool, steps_publisher), sweeper]
+    handlers = [
+        Authenticator(service, pool),
+        TripProcedures(service, pool, steps_publisher),
+        TripProcedures(dispatching, pool, publisher, DRIVER_PROCEDURES),
+        sweeper,
+        dispatcher,
+    ]
     BackendConnection(reactor, settings, handlers).setServiceParent(backend)
     return backend
 

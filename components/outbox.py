@@ -70,7 +70,9 @@ class Publisher:
     @staticmethod
     def _send(session, publication: Publication) -> list:
         # The trip's own topic is retained (a late subscriber gets the latest at once); the
-        # drivers' topic is a stream of what changed, so nothing of it is kept.
+        # drivers' topic is a stream of what changed, so nothing of it is kept: above all not
+        # an offer, published with eligible, which Crossbar would append to the topic's
+        # retained events for ever instead of replacing the last (docs/crossbar-workarounds.md).
         sent = [
             session.publish(
                 uris.trip_topic(publication.nk),
@@ -78,8 +80,12 @@ class Publisher:
                 options=PublishOptions(retain=publication.retain, acknowledge=True),
             )
         ]
-        if publication.tells_drivers:
-            sent.append(session.publish(uris.DRIVERS_TOPIC, publication.trip, options=PublishOptions(acknowledge=True)))
+        for notice in publication.notices:
+            offer = {} if notice.offer is None else {"offer": notice.offer}
+            expires = {} if notice.expires is None else {"expires": notice.expires}
+            eligible = None if notice.eligible is None else list(notice.eligible)
+            options = PublishOptions(acknowledge=True, retain=False, eligible_authid=eligible)
+            sent.append(session.publish(uris.DRIVERS_TOPIC, publication.trip, options=options, **offer, **expires))
         return sent
 
 

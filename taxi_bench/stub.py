@@ -65,6 +65,9 @@ class MemoryTrip:
     driver: MemoryUser | None = None
     seq: int = 1
     history: list = None  # the trip's events (taxi_core.views.event_view's shape)
+    # The floor's trips have no pick-up location: every driver hears of each (taxi_core.views reads these).
+    pick_up_lat: float | None = None
+    pick_up_lng: float | None = None
 
 
 class MemoryService:
@@ -155,7 +158,7 @@ class MemoryService:
         mine = [t for t in self._trips.values() if viewer in (t.rider, t.driver) and not (active and t.status in final)]
         return [trip_view(t) for t in sorted(mine, key=lambda t: (t.created, t.id), reverse=True)]
 
-    def available_trips(self):
+    def available_trips(self, *, user):
         waiting = [t for t in self._trips.values() if t.status == TripStatus.REQUESTED.value]
         return [trip_view(t) for t in sorted(waiting, key=lambda t: (t.created, t.id))]
 

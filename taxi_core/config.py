@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, replace
 from typing import Mapping
 
+from .dispatch import Policy
+
 DEFAULT_DATABASE_URL = "sqlite:///taxi.sqlite3"
 DEFAULT_PORT = 8080
 DEFAULT_RETAIN_GRACE_SECONDS = 600.0
@@ -24,6 +26,8 @@ class Settings:
     backend_ticket: str = ""
     # How long the router keeps a finished trip's retained event (components/router_retention.py).
     retain_grace_seconds: float = DEFAULT_RETAIN_GRACE_SECONDS
+    # How located requests are offered to drivers (taxi_core.dispatch.Policy has the defaults).
+    dispatch: Policy = Policy()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ, **overrides) -> "Settings":
@@ -34,12 +38,27 @@ class Settings:
             backend_socket=environ.get("TAXI_BACKEND_SOCKET", "backend.sock"),
             backend_ticket=environ.get("TAXI_BACKEND_TICKET", ""),
             retain_grace_seconds=_seconds(environ, "TAXI_RETAIN_GRACE_SECONDS", DEFAULT_RETAIN_GRACE_SECONDS),
+            dispatch=_dispatch_policy(environ),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
 
-def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+def _seconds(environ: Mapping[str, str], name: str, default: float, unit: str = "seconds") -> float:
     seconds = float(environ.get(name, default))
     if not 0 <= seconds < float("inf"):
-        raise ValueError(f"{name} must be a number of seconds, 0 or more (got {environ[name]!r})")
+        raise ValueError(f"{name} must be a number of {unit}, 0 or more (got {environ[name]!r})")
     return seconds
+
+
+def _dispatch_policy(environ: Mapping[str, str]) -> Policy:
+    default = Policy()
+    batch = int(environ.get("TAXI_OFFER_BATCH", default.batch))
+    if batch < 1:
+        raise ValueError(f"TAXI_OFFER_BATCH must be 1 or more (got {environ['TAXI_OFFER_BATCH']!r})")
+    return Policy(
+        batch=batch,
+        offer_seconds=_seconds(environ, "TAXI_OFFER_SECONDS", default.offer_seconds),
+        max_km=_seconds(environ, "TAXI_DISPATCH_MAX_KM", default.max_km, unit="kilometres"),
+        request_timeout_seconds=_seconds(environ, "TAXI_REQUEST_TIMEOUT_SECONDS", default.request_timeout_seconds),
+        stale_seconds=_seconds(environ, "TAXI_DRIVER_STALE_SECONDS", default.stale_seconds),
+    )

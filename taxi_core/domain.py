@@ -17,9 +17,11 @@ class TripStatus(str, enum.Enum):
     IN_PROGRESS = "IN_PROGRESS"
     COMPLETED = "COMPLETED"
     CANCELED = "CANCELED"
+    # A located request nobody accepted in time (taxi_core.dispatch); the service sets it.
+    EXPIRED = "EXPIRED"
 
 
-FINAL_STATUSES = frozenset({TripStatus.COMPLETED, TripStatus.CANCELED})
+FINAL_STATUSES = frozenset({TripStatus.COMPLETED, TripStatus.CANCELED, TripStatus.EXPIRED})
 CANCELABLE_STATUSES = frozenset({TripStatus.REQUESTED, TripStatus.STARTED})
 
 
@@ -51,11 +53,23 @@ class InvalidTransition(DomainError):
     pass
 
 
-def may_view(*, status: TripStatus, rider_id: int, driver_id: int | None, viewer_id: int, viewer_role: Role) -> bool:
-    """The trip's rider and driver see it; every driver sees it while it is up for grabs."""
+def open_to(*, located: bool, offered: bool) -> bool:
+    """The accept rule: who a REQUESTED trip is up for grabs to. A trip without a pick-up
+    location is open to every driver; a located one only to the drivers it has been offered
+    (in any round: an offer passed on to the next batch may still be taken while nobody has).
+    The database asks the same in the accept's conditional UPDATE (services._OPEN_TO_CALLER)."""
+    return not located or offered
+
+
+def may_view(
+    *, status: TripStatus, rider_id: int, driver_id: int | None, viewer_id: int, viewer_role: Role,
+    open_to_viewer: bool = True,
+) -> bool:  # fmt: skip
+    """The trip's rider and driver see it; a driver sees it while it is up for grabs to him
+    (`open_to_viewer`: open_to for him)."""
     if viewer_id in (rider_id, driver_id):
         return True
-    return viewer_role is Role.DRIVER and status is TripStatus.REQUESTED
+    return viewer_role is Role.DRIVER and status is TripStatus.REQUESTED and open_to_viewer
 
 
 class Driver(enum.Enum):
@@ -87,12 +101,17 @@ class DriverStep:
         wanted = None if self.is_accept else caller_id
         return status is self.source and driver_id == wanted
 
-    def refusal(self, *, status: TripStatus, driver_id: int | None, caller_id: int) -> DomainError:
+    def refusal(
+        self, *, status: TripStatus, driver_id: int | None, caller_id: int, open_to_caller: bool = True
+    ) -> DomainError:
         """Why the step did not apply, judged on the trip as it is now.
 
         The write itself is a compare-and-set; this only names the error, so there is no
         window between checking and writing in which another driver could slip through.
+        A located trip never offered to the caller is not his to know of, taken or not.
         """
+        if driver_id != caller_id and not open_to_caller:
+            return TripNotFound("no such trip")
         if self.is_accept and driver_id is not None and driver_id != caller_id:
             return TripTaken("another driver has accepted this trip")
         if driver_id != caller_id and status is not TripStatus.REQUESTED:

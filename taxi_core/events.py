@@ -26,9 +26,37 @@ SWEEP_GRACE = dt.timedelta(seconds=5)
 LEASE_TERM = dt.timedelta(seconds=15)
 SWEEP_BATCH = 500
 
-# The drivers hear of a trip coming up for grabs (REQUESTED), being taken (STARTED, always the
-# accept) and going away (CANCELED): what changes the list of trips they may accept.
+# Of a trip without a pick-up location, every driver hears of it coming up for grabs
+# (REQUESTED), being taken (STARTED, always the accept) and going away (CANCELED): what changes
+# the list of trips they may accept. A located trip is told only to the drivers it is offered
+# to (taxi_core.dispatching).
 _DRIVERS_HEAR = frozenset({TripStatus.REQUESTED, TripStatus.STARTED, TripStatus.CANCELED})
+OFFER_OPEN = "open"
+OFFER_CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class DriverNotice:
+    """One publication of an event on the drivers' topic: to the drivers `eligible` (authids;
+    None: every driver), with the keyword arguments offer= and expires= when they are set."""
+
+    eligible: tuple[str, ...] | None = None
+    offer: str | None = None  # OFFER_OPEN or OFFER_CLOSED
+    expires: str | None = None  # ISO 8601 UTC: when an open offer's window ends
+
+    def as_json(self) -> dict:
+        eligible = None if self.eligible is None else list(self.eligible)
+        return {"eligible": eligible, "offer": self.offer, "expires": self.expires}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "DriverNotice":
+        eligible = data["eligible"]
+        return cls(None if eligible is None else tuple(eligible), data["offer"], data["expires"])
+
+
+def to_every_driver(status: TripStatus) -> tuple[DriverNotice, ...]:
+    """The drivers' notices of an event of a trip without a pick-up location."""
+    return (DriverNotice(),) if status in _DRIVERS_HEAR else ()
 
 
 @dataclass(frozen=True)
@@ -37,17 +65,15 @@ class Publication:
 
     ``retain``: whether the router is to keep it as the trip's latest state for late
     subscribers; not for an event the trip has moved on from (a stuck one published late), or
-    a late subscriber would be handed an old state."""
+    a late subscriber would be handed an old state. ``notices``: what the drivers' topic is
+    told of it (none, or to every driver, or offers to some)."""
 
     event_id: int
     nk: str
     seq: int
     trip: dict
     retain: bool = True
-
-    @property
-    def tells_drivers(self) -> bool:
-        return TripStatus(self.trip["status"]) in _DRIVERS_HEAR
+    notices: tuple[DriverNotice, ...] = ()
 
 
 def in_publication_order(publications: Iterable[Publication]) -> list[Publication]:

@@ -7,8 +7,10 @@ import datetime as dt
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     String,
@@ -22,6 +24,7 @@ USERNAME_MAX = 150
 NAME_MAX = 150
 ADDRESS_MAX = 255
 REQUEST_ID_MAX = 64
+BUSY_STATUSES_SQL = "status IN ('STARTED', 'IN_PROGRESS')"  # a driver with such a trip gets no offers
 
 
 class UTCDateTime(TypeDecorator):
@@ -68,8 +71,10 @@ class Trip(Base):
     __tablename__ = "trips"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('REQUESTED', 'STARTED', 'IN_PROGRESS', 'COMPLETED', 'CANCELED')", name="ck_trips_status"
+            "status IN ('REQUESTED', 'STARTED', 'IN_PROGRESS', 'COMPLETED', 'CANCELED', 'EXPIRED')",
+            name="ck_trips_status",
         ),
+        CheckConstraint("(pick_up_lat IS NULL) = (pick_up_lng IS NULL)", name="ck_trips_pick_up_location"),
         # A retried trip.request finds its first attempt through this; it also settles two
         # concurrent retries: the loser's INSERT fails and it reads the winner's trip.
         UniqueConstraint("nk", name="uq_trips_nk"),
@@ -77,6 +82,17 @@ class Trip(Base):
         Index("ix_trips_status_created", "status", "created"),
         Index("ix_trips_rider_created", "rider_id", "created"),
         Index("ix_trips_driver_created", "driver_id", "created"),
+        # The dispatcher's question every tick: which located requests are due now.
+        Index("ix_trips_status_next_dispatch", "status", "next_dispatch_at"),
+        # Who is busy (drives a trip under way), asked for every driver near a pick-up. Partial:
+        # it holds only the trips under way, so it stays small however many trips are done.
+        # A query uses it only if it spells this WHERE literally (positions.BUSY).
+        Index(
+            "ix_trips_busy_driver",
+            "driver_id",
+            sqlite_where=text(BUSY_STATUSES_SQL),
+            postgresql_where=text(BUSY_STATUSES_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,6 +109,21 @@ class Trip(Base):
     # conditional UPDATE counts it up: the next event's seq costs no query. The default is
     # for the trips that migration 0002 found, each at its event 1.
     seq: Mapped[int] = mapped_column(server_default=text("1"))
+
+    # Dispatch (taxi_core.dispatch), for a trip requested with a pick-up location; a trip
+    # without one has no location, round 0 and no deadlines, and goes to every driver.
+    pick_up_lat: Mapped[float | None] = mapped_column(Double())
+    pick_up_lng: Mapped[float | None] = mapped_column(Double())
+    dispatch_round: Mapped[int] = mapped_column(server_default=text("0"))  # offers made so far, in rounds
+    offered_count: Mapped[int] = mapped_column(server_default=text("0"))  # drivers offered it so far
+    dispatch_radius_km: Mapped[float | None] = mapped_column(Double())  # the farthest of them
+    # Whether a batch's offer window is open now (else the request is searching for drivers).
+    offering: Mapped[bool] = mapped_column(Boolean(), server_default=text("false"))
+    # When the dispatcher must act next: the end of the offer window, or the next look
+    # while nobody is in reach. In the database, so that any backend, or one restarted,
+    # picks it up where it stood.
+    next_dispatch_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     rider: Mapped[User] = relationship(foreign_keys=[rider_id], lazy="joined", innerjoin=True)
     driver: Mapped[User | None] = relationship(foreign_keys=[driver_id], lazy="joined")
@@ -128,6 +159,9 @@ class OutboxEntry(Base):
 
     event_id: Mapped[int] = mapped_column(ForeignKey("trip_events.id", name="fk_outbox_event"), primary_key=True)
     payload: Mapped[dict] = mapped_column(JSON())
+    # What the drivers' topic is told of the event (taxi_core.events.DriverNotice, as JSON):
+    # kept with the payload, so that the sweep publishes a stuck event as its backend would have.
+    notices: Mapped[list] = mapped_column(JSON(), server_default=text("'[]'"))
 
     event: Mapped[TripEvent] = relationship(lazy="joined", innerjoin=True)
 
@@ -140,3 +174,30 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(64))
     expires: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class DriverPosition(Base):
+    """An online driver's latest position (driver.locate). In the database, not in a backend's
+    memory: any backend may take a driver's call and any may dispatch, and a restart loses
+    nothing. A driver who goes offline keeps his row, with online false."""
+
+    __tablename__ = "driver_positions"
+    __table_args__ = (Index("ix_driver_positions_lat_lng", "lat", "lng"),)
+
+    driver_id: Mapped[int] = mapped_column(ForeignKey("users.id", name="fk_driver_positions_driver"), primary_key=True)
+    lat: Mapped[float] = mapped_column(Double())
+    lng: Mapped[float] = mapped_column(Double())
+    seen: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    online: Mapped[bool] = mapped_column(Boolean())
+
+
+class TripOffer(Base):
+    """A located trip offered to a driver: he may accept it while it is REQUESTED."""
+
+    __tablename__ = "offers"
+
+    trip_id: Mapped[int] = mapped_column(ForeignKey("trips.id", name="fk_offers_trip"), primary_key=True)
+    driver_id: Mapped[int] = mapped_column(ForeignKey("users.id", name="fk_offers_driver"), primary_key=True)
+    round: Mapped[int]
+    offered: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires: Mapped[dt.datetime] = mapped_column(UTCDateTime())

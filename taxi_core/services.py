@@ -14,8 +14,9 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import trip_log
+from . import dispatching, positions, trip_log
 from .db import Database
+from .dispatch import Policy
 from .events import Publication, stuck_before
 from .followers import Followers
 from .domain import (
@@ -31,6 +32,7 @@ from .domain import (
     explain_refused_cancel,
     may_view,
 )
+from .geo import Point
 from .models import Trip, UTCDateTime, User
 from .views import trip_view, user_view
 
@@ -56,9 +58,12 @@ class Change(NamedTuple):
 
 
 class TaxiService:
-    def __init__(self, db: Database, *, clock: Clock = utc_now, hasher: PasswordHasher | None = None):
+    def __init__(
+        self, db: Database, *, clock: Clock = utc_now, hasher: PasswordHasher | None = None, policy: Policy = Policy()
+    ):
         self._db = db
         self._clock = clock
+        self._policy = policy
         self._hasher = hasher or PasswordHasher()
         # Unknown usernames are verified against this, so that they cost what a known one costs.
         self._decoy_hash = self._hasher.hash(secrets.token_hex(16))
@@ -114,7 +119,10 @@ class TaxiService:
         drop_off_address: str,
         request_id: str | None = None,
         session_id: int | None = None,
+        pick_up_location: Point | None = None,
     ) -> RequestOutcome:
+        """With a pick-up location, the first round of offers is part of the request's own
+        change: its event 1 already shows whom it was offered to (taxi_core.dispatching)."""
         try:
             with self._db.unit_of_work(write=True) as session:
                 rider_user = _load_user(session, rider)
@@ -129,11 +137,11 @@ class TaxiService:
                     request_id=request_id,
                     rider=rider_user,
                     seq=1,
+                    **dispatching.located(pick_up_location, self._policy, now),
                 )
-                session.add(trip)
-                session.flush()
+                notices = dispatching.add_request(session, trip, self._policy, now)
                 event = trip_log.record(
-                    session, trip, actor=rider, role=Role.RIDER.value, session_id=session_id, now=now
+                    session, trip, actor=rider, role=Role.RIDER.value, session_id=session_id, now=now, notices=notices
                 )
                 outcome = RequestOutcome(event.trip, created=True, events=(event,))
         except IntegrityError:
@@ -156,10 +164,13 @@ class TaxiService:
             won = _compare_and_set(session, statement, nk, driver, {step.source}, step.target, now)
             trip, has_stuck = _load_stepped_trip(session, nk, now)
             if not won:
+                caller_id = _load_user(session, driver).id
                 raise step.refusal(
-                    status=TripStatus(trip.status), driver_id=trip.driver_id, caller_id=_load_user(session, driver).id
-                )
-            change = _logged(session, trip, has_stuck, actor=driver, role=Role.DRIVER, session_id=session_id, now=now)
+                    status=TripStatus(trip.status), driver_id=trip.driver_id, caller_id=caller_id,
+                    open_to_caller=dispatching.open_to_user(session, trip, caller_id),
+                )  # fmt: skip
+            change = _logged(session, trip, has_stuck, actor=driver, role=Role.DRIVER, session_id=session_id,
+                             now=now, was_requested=step.is_accept)  # fmt: skip
         if step.is_accept:
             self._followers.remember(driver, nk)
         return change
@@ -173,7 +184,9 @@ class TaxiService:
                 raise TripNotFound("no such trip")
             if not won:
                 raise explain_refused_cancel(status=TripStatus(trip.status))
-            return _logged(session, trip, has_stuck, actor=rider, role=Role.RIDER, session_id=session_id, now=now)
+            # A trip canceled with no driver was REQUESTED (only an accept gives it one).
+            return _logged(session, trip, has_stuck, actor=rider, role=Role.RIDER, session_id=session_id, now=now,
+                           was_requested=trip.driver_id is None)  # fmt: skip
 
     def get_trip(self, *, user: str, nk: str) -> dict:
         with self._db.unit_of_work(write=False) as session:
@@ -193,14 +206,10 @@ class TaxiService:
                 query = query.where(Trip.status.not_in([s.value for s in FINAL_STATUSES]))
             return [trip_view(trip) for trip in session.scalars(query)]
 
-    def available_trips(self) -> list[dict]:
+    def available_trips(self, *, user: str) -> list[dict]:
+        """The REQUESTED trips open to the driver: those without a location, and those offered to him."""
         with self._db.unit_of_work(write=False) as session:
-            query = (
-                select(Trip)
-                .where(Trip.status == TripStatus.REQUESTED.value)
-                .order_by(Trip.created.asc(), Trip.id.asc())
-            )
-            return [trip_view(trip) for trip in session.scalars(query)]
+            return [trip_view(trip) for trip in session.scalars(_AVAILABLE, {"username": user})]
 
     def known_follower(self, *, user: str, nk: str) -> bool:
         """A yes this process has seen (its rider asked for it, or its driver accepted it),
@@ -231,6 +240,11 @@ _STEPPED_TRIP = (
 _FOLLOWED_TRIP = select(Trip.id).where(
     Trip.nk == bindparam("nk"), or_(Trip.rider_id == _USER_ID, Trip.driver_id == _USER_ID)
 )
+_AVAILABLE = (
+    select(Trip)
+    .where(Trip.status == TripStatus.REQUESTED.value, positions.open_to_caller())
+    .order_by(Trip.created.asc(), Trip.id.asc())
+)
 
 
 def _conditional_update(owner, **values):
@@ -246,10 +260,12 @@ def _conditional_update(owner, **values):
 
 # The caller ("username") is named inside each statement. A driver's step (domain.DriverStep)
 # is one statement per "its driver must be": nobody (the accept, which makes the caller its
-# driver) or the caller; the step's source status is bound at execution. A cancel needs the
-# caller to be the trip's rider.
+# driver, if the trip is open to him: domain.open_to) or the caller; the step's source status
+# is bound at execution. A cancel needs the caller to be the trip's rider.
 _DRIVER_STEP = {
-    Driver.NOBODY: _conditional_update(and_(Trip.driver_id.is_(None), _USER_ID.is_not(None)), driver_id=_USER_ID),
+    Driver.NOBODY: _conditional_update(
+        and_(Trip.driver_id.is_(None), _USER_ID.is_not(None), positions.open_to_caller()), driver_id=_USER_ID
+    ),
     Driver.CALLER: _conditional_update(Trip.driver_id == _USER_ID),
 }
 _CANCEL = _conditional_update(Trip.rider_id == _USER_ID)
@@ -287,15 +303,20 @@ def _viewable_trip(session: Session, user: str, nk: str) -> Trip:
         driver_id=trip.driver_id,
         viewer_id=viewer.id,
         viewer_role=Role(viewer.role),
+        open_to_viewer=dispatching.open_to_user(session, trip, viewer.id),
     ):
         raise TripNotFound("no such trip")
     return trip
 
 
-def _logged(session: Session, trip: Trip, has_stuck: bool, *, actor: str, role: Role, session_id, now) -> Change:
-    """The step's event appended to the log, after the trip's older stuck ones."""
+def _logged(
+    session: Session, trip: Trip, has_stuck: bool, *, actor: str, role: Role, session_id, now, was_requested: bool
+) -> Change:
+    """The step's event appended to the log, after the trip's older stuck ones; `was_requested`:
+    whether the trip was up for grabs until this step (what its drivers hear of it depends on it)."""
     stuck = trip_log.stuck_before_step(session, trip, now) if has_stuck else []
-    event = trip_log.record(session, trip, actor=actor, role=role.value, session_id=session_id, now=now)
+    notices = dispatching.drivers_told(session, trip, was_requested=was_requested)
+    event = trip_log.record(session, trip, actor=actor, role=role.value, session_id=session_id, now=now, notices=notices)
     return Change(event.trip, (*stuck, event))
 
 

@@ -6,11 +6,13 @@ declares the exact keyword arguments it takes and everything else is refused.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .domain import InvalidArgument, Role, TripStatus
+from .geo import Point
 from .models import ADDRESS_MAX, NAME_MAX, REQUEST_ID_MAX, USERNAME_MAX
 
 PASSWORD_MIN = 8
@@ -49,6 +51,37 @@ class Flag:
         return value
 
 
+@dataclass(frozen=True)
+class Number:
+    """A finite number from min to max: an integer or a float, never a boolean."""
+
+    min: float
+    max: float
+
+    def clean(self, name: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidArgument(f"{name} must be a number")
+        # Compared before float(): an integer too big for a float is out of range, not an OverflowError.
+        if (isinstance(value, float) and not math.isfinite(value)) or not self.min <= value <= self.max:
+            raise InvalidArgument(f"{name} must be a number from {self.min:g} to {self.max:g}")
+        return float(value)
+
+
+LATITUDE = Number(-90, 90)
+LONGITUDE = Number(-180, 180)
+POSITION = {"lat": LATITUDE, "lng": LONGITUDE}
+
+
+@dataclass(frozen=True)
+class Location:
+    """{"lat": ..., "lng": ...}: exactly these two keys, in degrees."""
+
+    def clean(self, name: str, value: Any) -> Point:
+        if not isinstance(value, dict) or set(value) != set(POSITION):
+            raise InvalidArgument(f'{name} must be {{"lat": ..., "lng": ...}}')
+        return Point(*(field.clean(f"{name}.{key}", value[key]) for key, field in POSITION.items()))
+
+
 def _encodes_as_utf8(value: str) -> bool:
     # JSON can carry lone surrogates ("\ud800") that no database can store.
     try:
@@ -60,8 +93,8 @@ def _encodes_as_utf8(value: str) -> bool:
 
 @dataclass(frozen=True)
 class Arguments:
-    required: Mapping[str, Text | Flag]
-    optional: Mapping[str, Text | Flag]
+    required: Mapping[str, Text | Flag | Number | Location]
+    optional: Mapping[str, Text | Flag | Number | Location]
 
     def clean(self, args: tuple, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         if args:
@@ -96,7 +129,7 @@ CREDENTIALS = Arguments(
 )
 TRIP_REQUEST = Arguments(
     required={"pick_up_address": ADDRESS, "drop_off_address": ADDRESS},
-    optional={"request_id": Text(max_length=REQUEST_ID_MAX, strip=False)},
+    optional={"request_id": Text(max_length=REQUEST_ID_MAX, strip=False), "pick_up_location": Location()},
 )
 TRIP_UPDATE = Arguments(
     required={"nk": NK, "status": Text(choices=frozenset(s.value for s in TripStatus))},
@@ -105,3 +138,4 @@ TRIP_UPDATE = Arguments(
 TRIP_BY_NK = Arguments(required={"nk": NK}, optional={})
 TRIP_LIST = Arguments(required={}, optional={"active": Flag()})
 NO_ARGUMENTS = Arguments(required={}, optional={})
+DRIVER_LOCATE = Arguments(required=POSITION, optional={})

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from .domain import TripStatus
 from .models import Trip, TripEvent, User
+
+RADIUS_DECIMALS = 3  # metres: more would only tell where a driver is
 
 
 def user_view(user: User) -> dict:
@@ -30,6 +33,27 @@ def trip_view(trip: Trip) -> dict:
         # The seq of the trip's latest event: a client holding a trip drops any event or
         # answer about it whose seq is not greater (delivery is at least once).
         "seq": trip.seq,
+        "pick_up_location": None if trip.pick_up_lat is None else {"lat": trip.pick_up_lat, "lng": trip.pick_up_lng},
+        "dispatch": dispatch_view(trip),
+    }
+
+
+def dispatch_view(trip: Trip) -> dict | None:
+    """How far the dispatch of a located request has got, for its rider: None without a location."""
+    if trip.pick_up_lat is None:
+        return None
+    status = TripStatus(trip.status)
+    if status is TripStatus.REQUESTED:
+        state = "offering" if trip.offering else "searching"
+    else:
+        state = "expired" if status is TripStatus.EXPIRED else "done"
+    radius = trip.dispatch_radius_km
+    return {
+        "round": trip.dispatch_round,
+        "offered": trip.offered_count,
+        "radius_km": None if radius is None else round(radius, RADIUS_DECIMALS),
+        "expires": trip.expires_at.isoformat(),
+        "state": state,
     }
 
 

@@ -11,7 +11,8 @@ from sqlalchemy.pool import NullPool
 
 from components.uris import DRIVERS_TOPIC, trip_topic
 from taxi_core.db import engine_url
-from taxi_core.events import Publication
+from taxi_core.domain import TripStatus
+from taxi_core.events import to_every_driver
 
 from .harness import Deliveries, History
 
@@ -207,8 +208,8 @@ def _owed(log: dict, deliveries: Deliveries) -> set[tuple]:
     for (nk, seq), status in log.items():
         if nk in deliveries.followed:
             owed.add((deliveries.followed[nk], trip_topic(nk), nk, seq))
-        # The outbox's own rule of which events the drivers hear of.
-        if Publication(0, nk, seq, {"status": status}).tells_drivers:
+        # The outbox's own rule of which events of an unlocated trip the drivers hear of.
+        if to_every_driver(TripStatus(status)):
             owed.update((driver, DRIVERS_TOPIC, nk, seq) for driver in deliveries.drivers)
     return owed
 

@@ -205,10 +205,10 @@ def lifecycle_machine(service, database, clock, tally: Counter):
             mine = [t for t in mine if not (active and t.status in FINAL)]
             assert [seen(t) for t in service.list_trips(user=user, active=active)] == [t.view() for t in reversed(mine)]
 
-        @rule()
-        def available(self):
+        @rule(driver=st.sampled_from(DRIVERS))
+        def available(self, driver):
             expected = [t.view() for t in self.trips.values() if t.status == "REQUESTED"]
-            assert [seen(t) for t in service.available_trips()] == expected
+            assert [seen(t) for t in service.available_trips(user=driver)] == expected
 
         @invariant()
         def the_database_holds_what_the_model_holds(self):

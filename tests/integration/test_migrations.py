@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from taxi_core.migrate import alembic_config, migrate
 from taxi_core.models import Base, UTCDateTime
 from taxi_core.services import TaxiService
 
-SCHEMA_TABLES = {"users", "trips", "trip_events", "outbox", "leases"}
+SCHEMA_TABLES = {"users", "trips", "trip_events", "outbox", "leases", "driver_positions", "offers"}
 
 
 @pytest.fixture
@@ -142,3 +143,28 @@ def test_downgrading_to_0001_keeps_the_trips(database_url, database, trip, rider
         assert connection.exec_driver_sql("SELECT nk FROM trips").scalars().all() == [trip["nk"]]
     migrate(database_url)
     assert current_revision(database.engine) == head_revision(database_url)
+
+
+def test_upgrading_from_0002_keeps_trips_open_to_every_driver_and_stuck_rows_told_as_before(
+    empty_database_url, engine, clock, password_hasher
+):
+    migrate(empty_database_url, "0001")
+    _trips_at_0001(engine)
+    migrate(empty_database_url, "0002")
+    with engine.begin() as connection:  # both trips' event 1 stuck in the outbox, as a dead backend left them
+        connection.exec_driver_sql("INSERT INTO outbox (event_id, payload) SELECT id, '{}' FROM trip_events")
+    migrate(empty_database_url)
+    with engine.connect() as connection:
+        notices = dict(connection.exec_driver_sql(
+            "SELECT t.status, o.notices FROM outbox o JOIN trip_events t ON t.id = o.event_id"
+        ).all())  # fmt: skip
+    to_every_driver = [{"eligible": None, "offer": None, "expires": None}]
+    assert {status: _json(value) for status, value in notices.items()} == {"IN_PROGRESS": [], "REQUESTED": to_every_driver}
+    service = TaxiService(Database(engine), clock=clock, hasher=password_hasher)
+    trip = service.get_trip(user="dan", nk="b" * 32)  # any driver sees a trip without a location
+    assert (trip["pick_up_location"], trip["dispatch"]) == (None, None)
+    assert service.update_trip(driver="dan", nk="b" * 32, status="STARTED").trip["driver"]["username"] == "dan"
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value

@@ -115,13 +115,13 @@ def test_drivers_see_the_trips_up_for_grabs_oldest_first(service, request_trip, 
         clock.advance(10)
     service.update_trip(driver=driver, nk=waiting.pop(1), status="STARTED")
     service.cancel_trip(rider=rider, nk=waiting.pop(1))
-    assert [trip["nk"] for trip in service.available_trips()] == waiting
-    assert all(trip["status"] == "REQUESTED" and trip["driver"] is None for trip in service.available_trips())
+    assert [trip["nk"] for trip in service.available_trips(user=driver)] == waiting
+    assert all(trip["status"] == "REQUESTED" and trip["driver"] is None for trip in service.available_trips(user=driver))
 
 
-def test_no_trips_are_available_when_none_wait(service, trip, trip_in):
+def test_no_trips_are_available_when_none_wait(service, trip, trip_in, driver):
     trip_in("started")
-    assert service.available_trips() == []
+    assert service.available_trips(user=driver) == []
 
 
 @pytest.mark.parametrize("state", ACCEPTED_STATES)

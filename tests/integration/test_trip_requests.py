@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from taxi_core.models import Trip
 
 TRIP_KEYS = {"id", "nk", "created", "updated", "pick_up_address", "drop_off_address", "status", "rider", "driver",
-             "seq"}  # fmt: skip
+             "seq", "pick_up_location", "dispatch"}  # fmt: skip
 
 
 def count_trips(database) -> int:
@@ -25,6 +25,7 @@ def test_a_requested_trip_belongs_to_its_rider_and_waits_for_a_driver(service, r
     assert outcome.created is True
     assert set(trip) == TRIP_KEYS
     assert (trip["status"], trip["driver"]) == ("REQUESTED", None)
+    assert (trip["pick_up_location"], trip["dispatch"]) == (None, None)  # without a location: no dispatch
     assert (trip["pick_up_address"], trip["drop_off_address"]) == ("1 Main St", "2 Elm St")
     assert trip["rider"] == service.authenticate(username=rider, password=password)
     assert trip["created"] == trip["updated"] == clock().isoformat()

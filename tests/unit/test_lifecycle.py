@@ -17,6 +17,7 @@ from taxi_core.domain import (
     driver_step,
     explain_refused_cancel,
     may_view,
+    open_to,
 )
 
 CALLER, OTHER_DRIVER, RIDER = 1, 2, 3
@@ -27,23 +28,27 @@ OUTCOMES = {"ok": "ok", "invalid": InvalidTransition, "taken": TripTaken, "hidde
 # driver is <driver>. "hidden" is TripNotFound: the caller may not see the trip.
 # Rows marked * cannot occur (a REQUESTED trip has no driver, and only a cancel takes a trip
 # past REQUESTED without one), but the rules still refuse them safely.
+# An EXPIRED trip never had a driver: only the service expires a request nobody accepted.
 LIFECYCLE = """
-  status        driver   REQUESTED  STARTED  IN_PROGRESS  COMPLETED  CANCELED
-  REQUESTED     none     invalid    ok       invalid      invalid    invalid
-* REQUESTED     caller   invalid    invalid  invalid      invalid    invalid
-* REQUESTED     other    invalid    taken    invalid      invalid    invalid
-* STARTED       none     invalid    hidden   hidden       hidden     invalid
-  STARTED       caller   invalid    invalid  ok           invalid    invalid
-  STARTED       other    invalid    taken    hidden       hidden     invalid
-* IN_PROGRESS   none     invalid    hidden   hidden       hidden     invalid
-  IN_PROGRESS   caller   invalid    invalid  invalid      ok         invalid
-  IN_PROGRESS   other    invalid    taken    hidden       hidden     invalid
-* COMPLETED     none     invalid    hidden   hidden       hidden     invalid
-  COMPLETED     caller   invalid    invalid  invalid      invalid    invalid
-  COMPLETED     other    invalid    taken    hidden       hidden     invalid
-  CANCELED      none     invalid    hidden   hidden       hidden     invalid
-  CANCELED      caller   invalid    invalid  invalid      invalid    invalid
-  CANCELED      other    invalid    taken    hidden       hidden     invalid
+  status        driver   REQUESTED  STARTED  IN_PROGRESS  COMPLETED  CANCELED  EXPIRED
+  REQUESTED     none     invalid    ok       invalid      invalid    invalid    invalid
+* REQUESTED     caller   invalid    invalid  invalid      invalid    invalid    invalid
+* REQUESTED     other    invalid    taken    invalid      invalid    invalid    invalid
+* STARTED       none     invalid    hidden   hidden       hidden     invalid    invalid
+  STARTED       caller   invalid    invalid  ok           invalid    invalid    invalid
+  STARTED       other    invalid    taken    hidden       hidden     invalid    invalid
+* IN_PROGRESS   none     invalid    hidden   hidden       hidden     invalid    invalid
+  IN_PROGRESS   caller   invalid    invalid  invalid      ok         invalid    invalid
+  IN_PROGRESS   other    invalid    taken    hidden       hidden     invalid    invalid
+* COMPLETED     none     invalid    hidden   hidden       hidden     invalid    invalid
+  COMPLETED     caller   invalid    invalid  invalid      invalid    invalid    invalid
+  COMPLETED     other    invalid    taken    hidden       hidden     invalid    invalid
+  CANCELED      none     invalid    hidden   hidden       hidden     invalid    invalid
+  CANCELED      caller   invalid    invalid  invalid      invalid    invalid    invalid
+  CANCELED      other    invalid    taken    hidden       hidden     invalid    invalid
+  EXPIRED       none     invalid    hidden   hidden       hidden     invalid    invalid
+* EXPIRED       caller   invalid    invalid  invalid      invalid    invalid    invalid
+* EXPIRED       other    invalid    taken    hidden       hidden     invalid    invalid
 """
 
 
@@ -103,8 +108,8 @@ def test_a_rider_may_cancel_only_before_the_ride_begins():
     assert CANCELABLE_STATUSES == {TripStatus.REQUESTED, TripStatus.STARTED}
 
 
-def test_completed_and_canceled_are_final():
-    assert FINAL_STATUSES == {TripStatus.COMPLETED, TripStatus.CANCELED}
+def test_completed_canceled_and_expired_are_final():
+    assert FINAL_STATUSES == {TripStatus.COMPLETED, TripStatus.CANCELED, TripStatus.EXPIRED}
     assert not FINAL_STATUSES & {step.source for step in DRIVER_STEPS.values()}
     assert not FINAL_STATUSES & CANCELABLE_STATUSES
 
@@ -145,3 +150,31 @@ def test_a_driver_sees_a_canceled_trip_only_if_he_had_accepted_it():
     canceled = dict(status=TripStatus.CANCELED, rider_id=RIDER, viewer_role=Role.DRIVER)
     assert may_view(**canceled, driver_id=CALLER, viewer_id=CALLER)
     assert not may_view(**canceled, driver_id=None, viewer_id=CALLER)
+
+
+def test_a_trip_without_a_location_is_open_to_every_driver_a_located_one_to_those_offered_it():
+    assert open_to(located=False, offered=False) and open_to(located=True, offered=True)
+    assert not open_to(located=True, offered=False)
+
+
+def test_a_driver_sees_a_requested_trip_only_while_it_is_open_to_him():
+    requested = dict(status=TripStatus.REQUESTED, rider_id=RIDER, driver_id=None, viewer_role=Role.DRIVER)
+    assert may_view(**requested, viewer_id=CALLER, open_to_viewer=True)
+    assert not may_view(**requested, viewer_id=CALLER, open_to_viewer=False)
+    # Its rider always sees it.
+    assert may_view(**{**requested, "viewer_role": Role.RIDER}, viewer_id=RIDER, open_to_viewer=False)
+
+
+@pytest.mark.parametrize("driver_id", [None, OTHER_DRIVER])
+@pytest.mark.parametrize("target", [TripStatus.STARTED, TripStatus.IN_PROGRESS])
+def test_a_located_trip_not_offered_to_the_caller_is_not_found_whether_taken_or_not(driver_id, target):
+    status = TripStatus.REQUESTED if driver_id is None else TripStatus.STARTED
+    refusal = driver_step(target).refusal(status=status, driver_id=driver_id, caller_id=CALLER, open_to_caller=False)
+    assert isinstance(refusal, TripNotFound)
+
+
+def test_a_located_trip_offered_to_the_caller_and_taken_by_another_is_taken():
+    refusal = driver_step(TripStatus.STARTED).refusal(
+        status=TripStatus.STARTED, driver_id=OTHER_DRIVER, caller_id=CALLER, open_to_caller=True
+    )
+    assert isinstance(refusal, TripTaken)

@@ -9,8 +9,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from taxi_core.domain import InvalidArgument
+from taxi_core.geo import Point
 from taxi_core.validation import (
     CREDENTIALS,
+    DRIVER_LOCATE,
     NO_ARGUMENTS,
     SIGNUP,
     TRIP_BY_NK,
@@ -29,6 +31,7 @@ SPECS = {
     "trip_by_nk": (TRIP_BY_NK, {"nk": NK}),
     "trip_list": (TRIP_LIST, {}),
     "no_arguments": (NO_ARGUMENTS, {}),
+    "driver_locate": (DRIVER_LOCATE, {"lat": 52.5, "lng": 13.4}),
 }
 TEXT_FIELDS = [
     (spec_name, name)
@@ -219,3 +222,32 @@ def test_the_active_filter_is_true_or_false(active):
 @example(active=0)
 def test_an_active_filter_that_is_not_a_boolean_is_refused_even_one_or_zero(active):
     assert refused("trip_list", active=active)
+
+
+NOT_A_NUMBER = st.one_of(st.none(), st.booleans(), st.text(max_size=5), st.binary(max_size=5),
+                         st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=2), st.integers(), max_size=2))  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "limit"), [("lat", 90), ("lng", 180)])
+def test_a_position_is_degrees_up_to_their_limits_integers_included(name, limit):
+    for value in (limit, -limit, 0, 0.5, -limit + 1e-9):
+        assert clean("driver_locate", **{name: value})[name] == value
+    assert isinstance(clean("driver_locate", **{name: 1})[name], float)
+    for value in (limit + 1e-9, -limit - 1, 10**400, -(10**400), float("inf"), float("-inf"), float("nan")):
+        assert refused("driver_locate", **{name: value})
+
+
+@given(name=st.sampled_from(["lat", "lng"]), value=NOT_A_NUMBER)
+def test_a_position_that_is_not_a_number_is_refused(name, value):
+    assert refused("driver_locate", **{name: value})
+
+
+def test_a_pick_up_location_is_a_latitude_and_a_longitude_and_nothing_else():
+    assert clean("trip_request", pick_up_location={"lat": 52.5, "lng": -13})["pick_up_location"] == Point(52.5, -13.0)
+    for location in ({"lat": 52.5}, {"lat": 52.5, "lng": 13, "alt": 30}, {"lat": 91, "lng": 0}, {"lat": 0, "lng": "1"},
+                     {"lat": float("nan"), "lng": 0}, [52.5, 13.4], "52.5,13.4", None, {}):  # fmt: skip
+        assert refused("trip_request", pick_up_location=location), location
+
+
+def test_a_request_without_a_pick_up_location_has_none():
+    assert "pick_up_location" not in clean("trip_request")

@@ -15,6 +15,8 @@ export const PROCEDURE = Object.freeze({
   TRIP_HISTORY: "trip.history",
   TRIP_LIST: "trip.list",
   TRIP_AVAILABLE: "trip.available",
+  DRIVER_LOCATE: "driver.locate",
+  DRIVER_OFFLINE: "driver.offline",
 });
 
 export const DRIVERS_TOPIC = "taxi.drivers";
@@ -28,6 +30,7 @@ export const STATUS = Object.freeze({
   IN_PROGRESS: "IN_PROGRESS",
   COMPLETED: "COMPLETED",
   CANCELED: "CANCELED",
+  EXPIRED: "EXPIRED",
 });
 
 export const ROLE = Object.freeze({ RIDER: "rider", DRIVER: "driver" });
