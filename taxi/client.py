@@ -11,13 +11,17 @@ router (wrong password, say) or already at the WebSocket handshake (a foreign Or
 `connect` and the session's `joined` Deferred alike, rather than leaving them waiting.
 
 The benchmark (taxi_bench) and the tests (tests/support/wamp.py) are clients of this one.
+`connect_backend` joins as the backend does, which only a program holding the node's ticket can:
+the tests and `taxi bench --soak` ask the router what it holds (`router_holds`).
 """
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from urllib.parse import urlparse
 
+from autobahn.twisted.rawsocket import WampRawSocketClientFactory
 from autobahn.twisted.wamp import ApplicationSession
 from autobahn.twisted.websocket import WampWebSocketClientFactory, WampWebSocketClientProtocol
 from autobahn.wamp import message
@@ -25,9 +29,9 @@ from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer
 from autobahn.wamp.types import ComponentConfig, SubscribeOptions
 from twisted.internet import defer, task
-from twisted.internet.endpoints import TCP4ClientEndpoint
+from twisted.internet.endpoints import TCP4ClientEndpoint, UNIXClientEndpoint
 
-from components.uris import REALM
+from components.uris import REALM, ROUTER_RETAINED
 
 # The WAMP serializations the node's public port speaks, by the names its config gives them.
 SERIALIZERS = {"json": JsonSerializer, "msgpack": MsgPackSerializer, "cbor": CBORSerializer}
@@ -163,6 +167,27 @@ async def connect(
     where = urlparse(url)
     await TCP4ClientEndpoint(reactor, where.hostname, where.port, timeout=CONNECT_TIMEOUT).connect(factory)
     return await session.joined.addTimeout(timeout, reactor)
+
+
+async def connect_backend(socket_path: str, ticket: str, *, timeout: float = JOIN_TIMEOUT, reactor=None) -> Client:
+    """Join as the backend does: over the node's Unix socket (rawsocket, msgpack) with its ticket."""
+    reactor = reactor or _global_reactor()
+    session = Client(authid="backend", ticket=ticket, reactor=reactor)
+    factory = WampRawSocketClientFactory(lambda: session, serializer=MsgPackSerializer())
+    await UNIXClientEndpoint(reactor, socket_path).connect(factory)
+    return await session.joined.addTimeout(timeout, reactor)
+
+
+async def router_holds(backend: Client, timeout: float = 30) -> dict:
+    """What the router holds of trips (taxi.router.retained, the backend's to call), once no
+    finished trip is in its grace any more: topics with a retained event, subscriptions."""
+    reactor = backend._reactor or _global_reactor()
+    deadline = time.monotonic() + timeout
+    while (held := await backend.call(ROUTER_RETAINED))["in_grace"]:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"finished trips still in their grace after {timeout} s: {held}")
+        await task.deferLater(reactor, 0.25, lambda: None)
+    return held
 
 
 def _copy(d: defer.Deferred) -> defer.Deferred:

@@ -103,6 +103,8 @@ class TaxiNode(MultiService):
         self.monitor.log = Logger(observer=FilteringLogObserver(globalLogPublisher, [self._worth_relaying]))
         self.monitor.setServiceParent(self)
         env = node_environment(settings, self.node_dir, self.level, shared_backend_transport)
+        # Where and how the backend joins the router, for a program that joins as the backend too.
+        self.backend_socket, self.backend_ticket = env["TAXI_BACKEND_SOCKET"], env["TAXI_BACKEND_TICKET"]
         self.monitor.addProcess("router", router_command(self.node_dir, self.level), env=env)
         for n in range(1, backends + 1):
             self.monitor.addProcess(f"backend-{n}", backend_command or default_backend_command(), env=env)

@@ -6,13 +6,18 @@ import argparse
 
 SWEEP_DRIVERS = (10, 100, 1000)
 DEFAULTS = {"drivers": 100, "riders": 10, "trips": 96, "warmup": 1}
+# The soak is about what the trips leave behind, not the alerts: fewer drivers, more trips a second.
+SOAK_DEFAULTS = {"drivers": 10, "riders": 10}
+PLOTS = {"sweep": "bench-sweep.png", "soak": "soak-rss.png"}
 DEFAULT_ROUNDS = 8  # or T, if fewer: a round has at least one trip per rider
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add("--drivers", type=int, default=DEFAULTS["drivers"], help="connected drivers, D (default %(default)s)")
-    add("--riders", type=int, default=DEFAULTS["riders"], help="riders requesting at once, R (default %(default)s)")
+    add("--drivers", type=int,
+        help=f"connected drivers, D (default {DEFAULTS['drivers']}; with --soak {SOAK_DEFAULTS['drivers']})")
+    add("--riders", type=int,
+        help=f"riders requesting at once, R (default {DEFAULTS['riders']}; with --soak {SOAK_DEFAULTS['riders']})")
     add("--trips", type=int, default=DEFAULTS["trips"], help="trips each rider makes in turn, T (default %(default)s)")
     add("--warmup", type=int, default=DEFAULTS["warmup"], help="untimed trips per rider first (default %(default)s)")
     add("--rounds", type=int,
@@ -24,5 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the clients' WAMP serializer (default %(default)s)")
     add("--json", metavar="FILE", help="write the raw figures here")
     add("--sweep", action="store_true", help=f"run for {', '.join(map(str, SWEEP_DRIVERS))} drivers and plot latency")
-    add("--plot", metavar="PNG", default="bench-sweep.png", help="where --sweep draws (default %(default)s)")
+    add("--plot", metavar="PNG", help=f"where --sweep draws (default {PLOTS['sweep']}), or --soak ({PLOTS['soak']})")
+    add("--soak", type=int, metavar="N",
+        help="instead of the comparison: N trips on taxi alone, sampling the router worker's and the "
+             "backend's RSS; fails if the router keeps what finished trips left (docs/reliability.md)")
+    add("--grace", type=float, default=5.0, metavar="SECONDS",
+        help="with --soak: the router's grace for a finished trip (TAXI_RETAIN_GRACE_SECONDS, default %(default)s)")
+    add("--csv", metavar="FILE", default="soak-rss.csv", help="with --soak: the samples (default %(default)s)")
     add("--workdir", help="where the logs and the SQLite file go (default: a new temporary directory)")

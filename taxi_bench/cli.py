@@ -1,4 +1,5 @@
-"""`taxi bench`: taxi and the router's own floor, side by side, with the same clients.
+"""`taxi bench`: taxi and the router's own floor, side by side, with the same clients
+(or, with --soak, taxi alone for many trips: soak.py).
 
 For each number of drivers (one, or 10/100/1000 with --sweep) two nodes run at once from the
 same config: the floor's, whose backend is the stub (stub.py), and taxi's (or --url). Each gets
@@ -33,7 +34,7 @@ from taxi.messages import explain
 from taxi_core.db import DatabaseUnusable
 
 from . import report
-from .args import DEFAULT_ROUNDS, SWEEP_DRIVERS
+from .args import DEFAULT_ROUNDS, DEFAULTS, PLOTS, SOAK_DEFAULTS, SWEEP_DRIVERS
 from .nodes import LocalNode, RemoteNode
 from .runner import Run
 from .stats import machine
@@ -53,13 +54,22 @@ def main(args) -> None:
 
 def _check(args) -> None:
     """Refuses, in one line and before anything starts, a run that could not go through."""
+    soaking = args.soak is not None
+    for name, default in (SOAK_DEFAULTS if soaking else DEFAULTS).items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
     if args.rounds is None:
         args.rounds = min(DEFAULT_ROUNDS, args.trips)
+    if args.plot is None:
+        args.plot = PLOTS["soak" if soaking else "sweep"]
     if min(args.drivers, args.riders, args.trips, args.rounds) < 1 or args.rounds > args.trips:
         raise SystemExit("taxi bench: --drivers, --riders, --trips and --rounds must be at least 1, and --rounds at most --trips")
+    if soaking and (args.soak < 1 or args.grace < 0 or args.url or args.sweep):
+        # The soak asks the router what it holds, as the backend: only a node of its own lets it.
+        raise SystemExit("taxi bench: --soak needs at least 1 trip, a grace of 0 s or more, and neither --url nor --sweep")
     # The `bench` extra (setup.py); its third, psutil, comes with Crossbar. tqdm is imported
-    # once the nodes are up and matplotlib after the sweep: a missing one is found now instead.
-    for module in ("tqdm", *(("matplotlib",) if args.sweep else ())):
+    # once the nodes are up and matplotlib after the sweep or soak: a missing one is found now instead.
+    for module in ("tqdm", *(("matplotlib",) if args.sweep or soaking else ())):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as missing:
@@ -93,7 +103,12 @@ def _one_line(event) -> str:
 
 async def _bench_or_say_why(reactor, args, workdir: Path) -> None:
     try:
-        await _bench(reactor, args, workdir)
+        if args.soak is not None:
+            from . import soak
+
+            await soak.main(reactor, args, workdir, _bar, _database_kind(args))
+        else:
+            await _bench(reactor, args, workdir)
     except DatabaseUnusable as problem:
         # The same one line as `taxi run` gives for a database it cannot use.
         raise SystemExit(f"taxi bench: {explain(problem)}")

@@ -55,13 +55,16 @@ class LocalNode:
     """`taxi run`'s node (taxi.supervisor.TaxiNode) on a free port, in this process's reactor.
 
     Its children's output goes to `log_path`; it is ready when the backend (or the stub, which
-    logs the same line) has registered and the public port is open.
+    logs the same line) has registered and the public port is open. `grace`: the router's
+    TAXI_RETAIN_GRACE_SECONDS (default: the environment's). Once started, `backend_socket` and
+    `backend_ticket` let the soak join as the backend too.
     """
 
-    def __init__(self, reactor, *, database_url: str, log_path: Path, floor: bool):
+    def __init__(self, reactor, *, database_url: str, log_path: Path, floor: bool, grace: float | None = None):
         self._reactor = reactor
         self.floor = floor
         self.database_url = database_url
+        self.grace = grace
         self.port = free_port()
         self.url = f"ws://127.0.0.1:{self.port}/ws"
         self.log_path = log_path
@@ -80,7 +83,9 @@ class LocalNode:
     async def start(self) -> None:
         if not self.floor:
             migrate(self.database_url)
-        settings = Settings.from_environ(database_url=self.database_url, port=self.port)
+        settings = Settings.from_environ(
+            database_url=self.database_url, port=self.port, retain_grace_seconds=self.grace
+        )
         globalLogPublisher.addObserver(self._observe)
         self._node = TaxiNode(self._reactor, settings, backend_command=STUB_COMMAND if self.floor else None)
         self._node.startService()
@@ -90,6 +95,14 @@ class LocalNode:
                 raise RuntimeError(f"the {'floor' if self.floor else 'taxi'} node did not start within {START_TIMEOUT}s; "
                                    f"the end of {self.log_path}:\n{self._log_tail()}")  # fmt: skip
             await task.deferLater(self._reactor, 0.1, lambda: None)
+
+    @property
+    def backend_socket(self) -> str:
+        return self._node.backend_socket
+
+    @property
+    def backend_ticket(self) -> str:
+        return self._node.backend_ticket
 
     def _log_tail(self, lines: int = 20) -> str:
         self._log.flush()

@@ -30,3 +30,43 @@ def plot_sweep(points: list[dict], path: str, title: str) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def plot_soak(samples: list[dict], path: str, title: str, warm_up_trips: int, bound: float) -> None:
+    """RSS of the router worker and the backend over the trips, the bound each must end under,
+    and (below) the trip topics the router holds meanwhile; the last sample, after the grace,
+    drawn as a point of its own."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    run, after = [s for s in samples if s["phase"] == "run"], samples[-1]
+    figure, (memory, held) = plt.subplots(2, 1, figsize=(10, 7), sharex=True, height_ratios=(3, 1))
+    _draw_memory(memory, run, after, warm_up_trips, bound)
+    trips = [s["trips"] for s in run]
+    held.plot(trips, [s["retained"] for s in run], color="tab:blue", label="trip topics retained")
+    held.plot(trips, [s["in_grace"] for s in run], color="tab:green", linestyle="--", label="of which in their grace")
+    held.plot([after["trips"]], [after["retained"]], "o", color="tab:blue", label="retained after the grace")
+    held.set_ylabel("router holds")
+    held.set_xlabel("trips completed")
+    for ax, where in ((memory, "lower right"), (held, "upper right")):
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8, loc=where)
+        ax.grid(True, alpha=0.3)
+    figure.suptitle(title, fontsize=11)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def _draw_memory(ax, run: list[dict], after: dict, warm_up_trips: int, bound: float) -> None:
+    trips = [s["trips"] for s in run]
+    for process, label, color in (("router", "router worker", "tab:blue"), ("backend", "backend", "tab:orange")):
+        key = f"{process}_rss_mb"
+        ax.plot(trips, [s[key] for s in run], color=color, label=f"{label} RSS")
+        ax.plot([after["trips"]], [after[key]], "o", color=color, label=f"{label}, after the grace")
+        warm = next(s[key] for s in run if s["trips"] >= warm_up_trips)
+        ax.axhline(warm * (1 + bound), color=color, linestyle=":", label=f"{label}'s bound: warm-up + {bound:.0%}")
+    ax.axvline(warm_up_trips, color="gray", linestyle="--", linewidth=0.8, label="end of the warm-up")
+    ax.set_ylabel("RSS, MiB")
