@@ -21,6 +21,8 @@ TRIP_GET = "trip.get"
 TRIP_HISTORY = "trip.history"
 TRIP_LIST = "trip.list"
 TRIP_AVAILABLE = "trip.available"
+DRIVER_LOCATE = "driver.locate"
+DRIVER_OFFLINE = "driver.offline"
 
 AUTHENTICATE = "taxi.auth.authenticate"
 AUTHORIZE = "taxi.auth.authorize"
