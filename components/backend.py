@@ -102,7 +102,7 @@ def make_backend(reactor, settings: Settings) -> MultiService:
     backend = MultiService()
     pool.setServiceParent(backend)
     outbox = Outbox(database, clock=utc_now)
-    publisher = Publisher(outbox, pool)
+    publisher = Publisher(outbox, pool, reactor)
     sweeper = Sweeper(reactor, outbox, pool, publisher)
     sweeper.setServiceParent(backend)
     handlers = [Authenticator(service, pool), TripProcedures(service, pool, publisher), sweeper]

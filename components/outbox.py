@@ -2,7 +2,7 @@
 
 `Publisher` is the one way an event leaves a backend: after its transaction has committed, in
 seq order, every publication acknowledged by the router; once the router has them all, their
-outbox rows go (`Forgetting`: with those of other changes acknowledged meanwhile, in one job).
+outbox rows go (`Forgetting`: with those of other changes, a couple of deletes a second).
 Whatever did not make it (the router was away, the backend died first) stays in the outbox,
 and `Sweeper` publishes it: on each join and every few seconds, rows older than
 events.SWEEP_GRACE (younger ones are a live backend's own, about to be published), per trip
@@ -35,12 +35,16 @@ from .dbpool import DBPool
 
 # Seconds between sweeps: a stuck event waits at most about this beyond the grace.
 SWEEP_INTERVAL = 2.0
+# How long acknowledged ids wait to be deleted together, and how many make a delete at once
+# (Forgetting); both far below what the sweep's grace would notice.
+FORGET_DELAY = 0.5
+FORGET_BATCH = 500
 log = Logger()
 
 
 class Publisher:
-    def __init__(self, outbox: Outbox, pool: DBPool):
-        self._forgetting = Forgetting(outbox, pool)
+    def __init__(self, outbox: Outbox, pool: DBPool, clock):
+        self._forgetting = Forgetting(outbox, pool, clock)
 
     def publish(self, session, publications) -> Deferred:
         """Sends the events now, in order; the Deferred fires once their rows are gone or kept."""
@@ -64,7 +68,9 @@ class Publisher:
     @staticmethod
     def _send(session, publication: Publication) -> list:
         # The trip's own topic is retained (a late subscriber gets the latest at once); the
-        # drivers' topic is a stream of what changed, so nothing of it is kept.
+        # drivers' topic is a stream of what changed, so nothing of it is kept: above all not
+        # an offer, published with eligible, which Crossbar would append to the topic's
+        # retained events for ever instead of replacing the last (docs/crossbar-workarounds.md).
         sent = [
             session.publish(
                 uris.trip_topic(publication.nk),
@@ -72,25 +78,35 @@ class Publisher:
                 options=PublishOptions(retain=publication.retain, acknowledge=True),
             )
         ]
-        if publication.tells_drivers:
-            sent.append(session.publish(uris.DRIVERS_TOPIC, publication.trip, options=PublishOptions(acknowledge=True)))
+        for notice in publication.notices:
+            offer = {} if notice.offer is None else {"offer": notice.offer}
+            expires = {} if notice.expires is None else {"expires": notice.expires}
+            eligible = None if notice.eligible is None else list(notice.eligible)
+            options = PublishOptions(acknowledge=True, retain=False, eligible_authid=eligible)
+            sent.append(session.publish(uris.DRIVERS_TOPIC, publication.trip, options=options, **offer, **expires))
         return sent
 
 
 class Forgetting:
-    """Deletes the outbox rows of acknowledged events, as many at a time as have come in.
+    """Deletes the outbox rows of acknowledged events, many at a time.
 
-    One delete job at a time: the ids acknowledged while it runs wait for the next, which
-    takes them all. Idle, a row goes as soon as its acknowledgement arrives; under load the
-    deletes cost one write transaction per batch instead of one per change, and on SQLite
-    they wait less for the one writer (per change, they halved taxi bench's throughput gain
-    of the log; issue 10)."""
+    The ids wait up to FORGET_DELAY (or until FORGET_BATCH of them have come), then one job
+    deletes them all; the ids acknowledged while it runs wait for the next. Per change, the
+    delete was a transaction of its own, as costly as the change's (taxi bench, issue 10); now
+    it is a couple a second whatever the load. The wait costs nothing in safety: a row is
+    only the sweep's after events.SWEEP_GRACE, far longer, and if the backend dies before the
+    delete the sweep publishes the event again, with its seq: a duplicate, which the contract
+    allows, never a loss."""
 
-    def __init__(self, outbox: Outbox, pool: DBPool):
+    def __init__(self, outbox: Outbox, pool: DBPool, clock, *, delay: float = FORGET_DELAY, batch: int = FORGET_BATCH):
         self._outbox = outbox
         self._pool = pool
+        self._clock = clock
+        self._delay = delay
+        self._batch = batch
         self._next: list[int] = []
         self._next_done: list[Deferred] = []
+        self._timer = None
         self._running = False
 
     def forget(self, event_ids: list[int]) -> Deferred:
@@ -98,11 +114,21 @@ class Forgetting:
         done = Deferred()
         self._next.extend(event_ids)
         self._next_done.append(done)
-        if not self._running:
-            self._start()
+        self._schedule()
         return done
 
+    def _schedule(self) -> None:
+        if self._running or not self._next:
+            return
+        if len(self._next) >= self._batch:
+            self._start()
+        elif self._timer is None:
+            self._timer = self._clock.callLater(self._delay, self._start)
+
     def _start(self) -> None:
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
         event_ids, waiting = self._next, self._next_done
         self._next, self._next_done, self._running = [], [], True
         d = self._pool.run(self._outbox.forget, event_ids)
@@ -111,8 +137,7 @@ class Forgetting:
 
     def _finished(self, _, waiting: list[Deferred]) -> None:
         self._running = False
-        if self._next:
-            self._start()
+        self._schedule()
         for done in waiting:
             done.callback(None)
 

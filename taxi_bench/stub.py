@@ -193,7 +193,7 @@ class InlinePool:
 def make_stub_backend(reactor, settings: Settings) -> MultiService:
     service, pool = MemoryService(), InlinePool()
     stub = MultiService()
-    handlers = [Authenticator(service, pool), TripProcedures(service, pool, Publisher(MemoryOutbox(), pool))]
+    handlers = [Authenticator(service, pool), TripProcedures(service, pool, Publisher(MemoryOutbox(), pool, reactor))]
     BackendConnection(reactor, settings, handlers).setServiceParent(stub)
     return stub
 

@@ -75,10 +75,6 @@ class Publication:
     retain: bool = True
     notices: tuple[DriverNotice, ...] = ()
 
-    @property
-    def tells_drivers(self) -> bool:
-        return TripStatus(self.trip["status"]) in _DRIVERS_HEAR
-
 
 def in_publication_order(publications: Iterable[Publication]) -> list[Publication]:
     """Oldest first within each trip (the order a subscriber must see them in); trips apart

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from . import dispatching, positions, trip_log
 from .db import Database
 from .dispatch import Policy
-from .events import Publication
+from .events import Publication, stuck_before
 from .followers import Followers
 from .domain import (
     CANCELABLE_STATUSES,
@@ -162,15 +162,15 @@ class TaxiService:
         with self._db.unit_of_work(write=True) as session:
             statement = _DRIVER_STEP[step.driver]
             won = _compare_and_set(session, statement, nk, driver, {step.source}, step.target, now)
-            trip = _load_trip(session, nk)
+            trip, has_stuck = _load_stepped_trip(session, nk, now)
             if not won:
                 caller_id = _load_user(session, driver).id
                 raise step.refusal(
                     status=TripStatus(trip.status), driver_id=trip.driver_id, caller_id=caller_id,
                     open_to_caller=dispatching.open_to_user(session, trip, caller_id),
                 )  # fmt: skip
-            notices = dispatching.drivers_told(session, trip, was_requested=step.is_accept)
-            change = _logged(session, trip, actor=driver, role=Role.DRIVER, session_id=session_id, now=now, notices=notices)
+            change = _logged(session, trip, has_stuck, actor=driver, role=Role.DRIVER, session_id=session_id,
+                             now=now, was_requested=step.is_accept)  # fmt: skip
         if step.is_accept:
             self._followers.remember(driver, nk)
         return change
@@ -179,14 +179,14 @@ class TaxiService:
         now = self._clock()
         with self._db.unit_of_work(write=True) as session:
             won = _compare_and_set(session, _CANCEL, nk, rider, CANCELABLE_STATUSES, TripStatus.CANCELED, now)
-            trip = _load_trip(session, nk)
+            trip, has_stuck = _load_stepped_trip(session, nk, now)
             if trip.rider.username != rider:
                 raise TripNotFound("no such trip")
             if not won:
                 raise explain_refused_cancel(status=TripStatus(trip.status))
             # A trip canceled with no driver was REQUESTED (only an accept gives it one).
-            notices = dispatching.drivers_told(session, trip, was_requested=trip.driver_id is None)
-            return _logged(session, trip, actor=rider, role=Role.RIDER, session_id=session_id, now=now, notices=notices)
+            return _logged(session, trip, has_stuck, actor=rider, role=Role.RIDER, session_id=session_id, now=now,
+                           was_requested=trip.driver_id is None)  # fmt: skip
 
     def get_trip(self, *, user: str, nk: str) -> dict:
         with self._db.unit_of_work(write=False) as session:
@@ -234,6 +234,9 @@ class TaxiService:
 _USER = select(User).where(User.username == bindparam("username"))
 _USER_ID = select(User.id).where(User.username == bindparam("username")).scalar_subquery()  # NULL if none
 _TRIP = select(Trip).where(Trip.nk == bindparam("nk")).execution_options(populate_existing=True)
+_STEPPED_TRIP = (
+    select(Trip, trip_log.HAS_STUCK).where(Trip.nk == bindparam("nk")).execution_options(populate_existing=True)
+)
 _FOLLOWED_TRIP = select(Trip.id).where(
     Trip.nk == bindparam("nk"), or_(Trip.rider_id == _USER_ID, Trip.driver_id == _USER_ID)
 )
@@ -283,6 +286,14 @@ def _load_trip(session: Session, nk: str) -> Trip:
     return trip
 
 
+def _load_stepped_trip(session: Session, nk: str, now) -> tuple[Trip, bool]:
+    """The trip after a step, and whether older events of it are stuck in the outbox."""
+    row = session.execute(_STEPPED_TRIP, {"nk": nk, "before": stuck_before(now)}).first()
+    if row is None:
+        raise TripNotFound("no such trip")
+    return row.Trip, bool(row.has_stuck)
+
+
 def _viewable_trip(session: Session, user: str, nk: str) -> Trip:
     viewer = _load_user(session, user)
     trip = _load_trip(session, nk)
@@ -298,9 +309,13 @@ def _viewable_trip(session: Session, user: str, nk: str) -> Trip:
     return trip
 
 
-def _logged(session: Session, trip: Trip, *, actor: str, role: Role, session_id: int | None, now, notices) -> Change:
-    """The step's event appended to the log, after the trip's older stuck ones."""
-    stuck = trip_log.stuck_before_step(session, trip, now)
+def _logged(
+    session: Session, trip: Trip, has_stuck: bool, *, actor: str, role: Role, session_id, now, was_requested: bool
+) -> Change:
+    """The step's event appended to the log, after the trip's older stuck ones; `was_requested`:
+    whether the trip was up for grabs until this step (what its drivers hear of it depends on it)."""
+    stuck = trip_log.stuck_before_step(session, trip, now) if has_stuck else []
+    notices = dispatching.drivers_told(session, trip, was_requested=was_requested)
     event = trip_log.record(session, trip, actor=actor, role=role.value, session_id=session_id, now=now, notices=notices)
     return Change(event.trip, (*stuck, event))
 

@@ -32,7 +32,7 @@ def backends(database, clock):
     """Two backends' sweepers on one database, joined to one router, on one reactor clock."""
     reactor, router = task.Clock(), RecordingRouter()
     outbox, pool = Outbox(database, clock=clock), InlinePool()
-    sweepers = [Sweeper(reactor, outbox, pool, Publisher(outbox, pool)) for _ in range(2)]
+    sweepers = [Sweeper(reactor, outbox, pool, Publisher(outbox, pool, reactor)) for _ in range(2)]
     for sweeper in sweepers:
         sweeper.register(router)
     yield reactor, router, sweepers

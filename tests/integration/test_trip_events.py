@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from taxi_core.domain import InvalidTransition, TripNotFound, TripTaken
-from taxi_core.events import LEASE_TERM, SWEEP_GRACE
+from taxi_core.events import LEASE_TERM, SWEEP_GRACE, DriverNotice
 from taxi_core.models import OutboxEntry, TripEvent
 from taxi_core.trip_log import Outbox
 
@@ -54,7 +54,7 @@ def test_each_event_is_published_with_the_trip_as_after_it(service, driver, trip
     accepted = service.update_trip(driver=driver, nk=trip["nk"], status="STARTED")
     [event] = accepted.events  # the request's own is its backend's to publish still: not stuck yet
     assert (event.seq, event.trip, event.nk, event.retain) == (2, accepted.trip, trip["nk"], True)
-    assert event.tells_drivers
+    assert event.notices == (DriverNotice(),)  # to every driver: the trip has no pick-up location
 
 
 def test_a_cancel_is_an_event_of_the_rider(service, rider, trip):

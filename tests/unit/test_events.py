@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
-from taxi_core.events import LEASE_TERM, SWEEP_GRACE, Publication, in_publication_order, lease_until, stuck_before
+from taxi_core.domain import TripStatus
+from taxi_core.events import (
+    LEASE_TERM,
+    SWEEP_GRACE,
+    DriverNotice,
+    Publication,
+    in_publication_order,
+    lease_until,
+    stuck_before,
+    to_every_driver,
+)
 
 NOW = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -22,10 +33,17 @@ def test_no_events_is_nothing_to_publish():
     assert in_publication_order(iter([])) == []
 
 
-def test_drivers_hear_of_a_trip_coming_up_being_taken_or_canceled_and_of_nothing_else():
-    told = {status: publication("a", 1, status).tells_drivers
-            for status in ("REQUESTED", "STARTED", "IN_PROGRESS", "COMPLETED", "CANCELED")}  # fmt: skip
-    assert told == {"REQUESTED": True, "STARTED": True, "IN_PROGRESS": False, "COMPLETED": False, "CANCELED": True}
+def test_every_driver_hears_of_an_unlocated_trip_coming_up_being_taken_or_canceled_and_of_nothing_else():
+    told = {status.value: to_every_driver(status) for status in TripStatus}
+    everyone = (DriverNotice(eligible=None, offer=None, expires=None),)
+    assert told == {"REQUESTED": everyone, "STARTED": everyone, "IN_PROGRESS": (), "COMPLETED": (), "CANCELED": everyone,
+                    "EXPIRED": ()}  # fmt: skip
+
+
+def test_a_notice_is_stored_as_json_and_read_back_the_same():
+    for notice in (DriverNotice(), DriverNotice(("ann", "bo"), "open", "2026-01-01T12:00:15+00:00"),
+                   DriverNotice(("ann",), "closed")):  # fmt: skip
+        assert DriverNotice.from_json(json.loads(json.dumps(notice.as_json()))) == notice
 
 
 def test_the_sweep_takes_only_rows_older_than_the_grace_a_live_backend_gets():
