@@ -8,7 +8,8 @@ SWEEP_DRIVERS = (10, 100, 1000)
 SWEEP_PLOT = "bench-sweep.png"
 CITY_SWEEP_DRIVERS = (100, 1000, 3000)
 CITY_SWEEP_PLOT = "city-sweep.png"
-CITY_DEFAULTS = {"rate": 2.0, "positions_seconds": 20.0, "accept_probability": 0.7, "think_seconds": 2.0, "seed": 11}
+CITY_DEFAULTS = {"rate": 2.0, "positions_seconds": 20.0, "accept_probability": 0.7, "think_seconds": 2.0,
+                 "city_km": 20.0, "seed": 11}
 DEFAULTS = {"drivers": 100, "riders": 10, "trips": 96, "warmup": 1}
 DEFAULT_ROUNDS = 8  # or T, if fewer: a round has at least one trip per rider
 
@@ -49,4 +50,5 @@ def _add_city_arguments(group) -> None:
         help="the chance a driver takes an offer he receives; one he does not take lapses (default %(default)s)")
     add("--think-seconds", type=float, default=d["think_seconds"],
         help="a driver's median think-time before he accepts (default %(default)s)")
+    add("--city-km", type=float, default=d["city_km"], help="the side of the city's square (default %(default)s)")
     add("--seed", type=int, default=d["seed"], help="of the city's randomness (default %(default)s)")

@@ -15,7 +15,7 @@ from . import figures
 from .run import point
 
 OPTIONS = ("riders", "trips", "duration", "rate", "positions_seconds", "accept_probability", "think_seconds",
-           "seed", "serializer")  # fmt: skip
+           "city_km", "seed", "serializer")  # fmt: skip
 
 
 def check(args) -> None:
@@ -23,9 +23,9 @@ def check(args) -> None:
     if min(args.drivers, args.riders, args.trips) < 1 or args.rate <= 0 or (args.duration or 1) <= 0:
         raise SystemExit("taxi bench --city: --drivers, --riders and --trips must be at least 1, "
                          "--rate and --duration positive")  # fmt: skip
-    if not 0 <= args.accept_probability <= 1 or args.think_seconds <= 0 or args.positions_seconds <= 0:
+    if not 0 <= args.accept_probability <= 1 or min(args.think_seconds, args.positions_seconds, args.city_km) <= 0:
         raise SystemExit("taxi bench --city: --accept-probability must be in [0, 1], --think-seconds and "
-                         "--positions-seconds positive")  # fmt: skip
+                         "--positions-seconds and --city-km positive")  # fmt: skip
     require_extra(plot=args.city_sweep)
 
 
@@ -75,7 +75,8 @@ def _loadavg() -> str:
 
 def _describe(args, drivers: int, database: str) -> str:
     amount = f"for {args.duration:g} s" if args.duration else f"{args.trips} trips"
-    return (f"city: D={drivers} drivers, R={args.riders} riders requesting {args.rate:g}/s ({amount}), "
+    return (f"city of {args.city_km:g} km × {args.city_km:g} km: D={drivers} drivers, "
+            f"R={args.riders} riders requesting {args.rate:g}/s ({amount}), "
             f"drivers take an offer with p={args.accept_probability:g} after ~{args.think_seconds:g} s; "
             f"taxi on {database}, clients speak {args.serializer}")  # fmt: skip
 

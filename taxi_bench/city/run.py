@@ -46,7 +46,7 @@ async def point(reactor, args, drivers: int, workdir: Path) -> dict:
         node = RemoteNode(args.url)
     else:
         node = LocalNode(reactor, database_url=database_url, log_path=workdir / f"city-{drivers}.log", floor=False)
-    ledger, rng, city = Ledger(tag=f"city-{secrets.token_hex(4)}"), random.Random(args.seed), City()
+    ledger, rng, city = Ledger(f"city-{secrets.token_hex(4)}"), random.Random(args.seed), City(size_km=args.city_km)
     fleet = Fleet(reactor, ledger, city, Behaviour(args.accept_probability, args.think_seconds), rng)
     riders = Riders(reactor, ledger, city, rng)
     names = {role: [f"{ledger.tag}-{role}-{n}" for n in range(count)]
