@@ -52,7 +52,7 @@ class Fleet:
         self.drivers: list[SimDriver] = []
         self._slots: list[list[SimDriver]] = [[] for _ in range(SLOTS)]
         self._loop: task.LoopingCall | None = None
-        self._started = 0.0
+        self._started = self._first_tick = 0.0
         self._ticks = 0
 
     async def log_in(self, names: list[str], connect, progress) -> None:
@@ -84,9 +84,12 @@ class Fleet:
 
     def _tick(self, count: int) -> None:
         # `count` > 1: the reactor was late and ticks were skipped; their slots report now,
-        # and the lag is the oldest one's.
+        # and the lag is the oldest one's. Ticks are counted from the first (LoopingCall's
+        # withCount makes its first call one interval after the start).
         at = self._clock()
-        self._ledger.tick_lag_seconds.append(max(0.0, at - (self._started + self._ticks * TICK)))
+        if self._ticks == 0:
+            self._first_tick = at
+        self._ledger.tick_lag_seconds.append(max(0.0, at - (self._first_tick + self._ticks * TICK)))
         for _ in range(count):
             for driver in self._slots[self._ticks % SLOTS]:
                 self._locate(driver, at)
