@@ -30,7 +30,8 @@ ROLE_RIGHTS = {
         "subscribe": set(),
     },
     Role.DRIVER.value: {
-        "call": {uris.TRIP_UPDATE, uris.TRIP_LIST, uris.TRIP_GET, uris.TRIP_HISTORY, uris.TRIP_AVAILABLE},
+        "call": {uris.TRIP_UPDATE, uris.TRIP_LIST, uris.TRIP_GET, uris.TRIP_HISTORY, uris.TRIP_AVAILABLE,
+                 uris.DRIVER_LOCATE, uris.DRIVER_OFFLINE},  # fmt: skip
         "subscribe": {uris.DRIVERS_TOPIC},
     },
 }

@@ -12,12 +12,15 @@ from twisted.logger import Logger
 
 from taxi_core.config import Settings
 from taxi_core.db import Database
+from taxi_core.dispatching import Dispatching
 from taxi_core.services import TaxiService, utc_now
 from taxi_core.trip_log import Outbox
 
 from . import uris
 from .auth import Authenticator
 from .dbpool import DBPool
+from .dispatcher import Dispatcher
+from .drivers import DRIVER_PROCEDURES
 from .logs import log_level, start_logging
 from .outbox import Publisher, Sweeper
 from .process import serve
@@ -97,7 +100,8 @@ class BackendConnection(Service):
 
 def make_backend(reactor, settings: Settings) -> MultiService:
     database = Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
-    service = TaxiService(database)
+    service = TaxiService(database, policy=settings.dispatch)
+    dispatching = Dispatching(database, clock=utc_now, policy=settings.dispatch)
     pool = DBPool(reactor, database, size=settings.db_pool_size)
     backend = MultiService()
     pool.setServiceParent(backend)
@@ -105,7 +109,15 @@ def make_backend(reactor, settings: Settings) -> MultiService:
     publisher = Publisher(outbox, pool, reactor)
     sweeper = Sweeper(reactor, outbox, pool, publisher)
     sweeper.setServiceParent(backend)
-    handlers = [Authenticator(service, pool), TripProcedures(service, pool, publisher), sweeper]
+    dispatcher = Dispatcher(reactor, dispatching, pool, publisher)
+    dispatcher.setServiceParent(backend)
+    handlers = [
+        Authenticator(service, pool),
+        TripProcedures(service, pool, publisher),
+        TripProcedures(dispatching, pool, publisher, DRIVER_PROCEDURES),
+        sweeper,
+        dispatcher,
+    ]
     BackendConnection(reactor, settings, handlers).setServiceParent(backend)
     return backend
 

@@ -38,7 +38,7 @@ class Caller(NamedTuple):
 class Procedure:
     uri: str
     arguments: validation.Arguments
-    run: Callable[[TaxiService, Caller, dict], object]  # (service, caller, clean kwargs) -> result
+    run: Callable[[object, Caller, dict], object]  # (TaxiService or Dispatching, caller, clean kwargs) -> result
     events: Callable[[object], tuple[Publication, ...]] = lambda result: ()
     reply: Callable[[object], object] = lambda result: result
 
@@ -91,17 +91,19 @@ PROCEDURES = [
 
 
 class TripProcedures:
-    """Registers PROCEDURES on a WAMP session and publishes their events."""
+    """Registers `procedures` (by default PROCEDURES: the user.* and trip.* ones, whose service
+    is a TaxiService) on a WAMP session and publishes their events."""
 
-    def __init__(self, service: TaxiService, pool: DBPool, publisher: Publisher):
+    def __init__(self, service, pool: DBPool, publisher: Publisher, procedures: list[Procedure] = PROCEDURES):
         self._service = service
         self._pool = pool
         self._publisher = publisher
+        self._procedures = procedures
 
     def register(self, session):
         return [
             session.register(self._handler(session, procedure), procedure.uri, options=REGISTER_OPTIONS)
-            for procedure in PROCEDURES
+            for procedure in self._procedures
         ]
 
     def _handler(self, session, procedure: Procedure):

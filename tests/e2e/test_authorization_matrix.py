@@ -16,8 +16,8 @@ and the authorizer cached in the first pass (one rider allowed a topic, one refu
 change a single answer of the second.
 
 What the contract's "everything" means for backend, read here: every URI of the contract's
-own namespaces (trip.*, user.*, taxi.*) for calls and subscriptions; registering trip.*, user.*
-and taxi.auth.*; publishing taxi.*. Nothing else: not the router's wamp.* meta API, not a
+own namespaces (trip.*, user.*, driver.*, taxi.*) for calls and subscriptions; registering trip.*,
+user.*, driver.* and taxi.auth.*; publishing taxi.*. Nothing else: not the router's wamp.* meta API, not a
 foreign namespace.
 """
 
@@ -37,22 +37,24 @@ pytestmark = pytest.mark.e2e
 
 NOT_AUTHORIZED = "wamp.error.not_authorized"
 PROCEDURES = ["user.signup", "trip.request", "trip.update", "trip.cancel", "trip.get", "trip.history", "trip.list",
-              "trip.available"]
+              "trip.available", "driver.locate", "driver.offline"]
 BACKEND_PROCEDURES = ["taxi.auth.authenticate", "taxi.auth.authorize"]
 ROUTER_PROCEDURES = ["taxi.router.retained"]  # the router's own, for the backend (components/router_retention.py)
 META = ["wamp.session.list", "wamp.registration.list", "wamp.session.on_join", "wamp.subscription.on_subscribe"]
-MADE_UP = ["trip.delete", "user.delete", "taxi.made_up", "taxi.trip.NOT-A-KEY", "taxi.trip.x.y", "com.example.news"]
+MADE_UP = ["trip.delete", "user.delete", "driver.teleport", "taxi.made_up", "taxi.trip.NOT-A-KEY", "taxi.trip.x.y",
+           "com.example.news"]
 MAY_CALL = {
     "anonymous": {"user.signup"},
     "rider": {"trip.request", "trip.cancel", "trip.list", "trip.get", "trip.history"},
-    "driver": {"trip.update", "trip.list", "trip.get", "trip.history", "trip.available"},
+    "driver": {"trip.update", "trip.list", "trip.get", "trip.history", "trip.available", "driver.locate",
+               "driver.offline"},
 }
 # Who is who: (name, role). Alice's trips: "requested" (up for grabs), "accepted" (Dan drives it).
 CAST = [("anonymous", "anonymous"), ("alice", "rider"), ("bob", "rider"), ("dan", "driver"), ("eve", "driver")]
 FOLLOWERS = {"requested": {"alice"}, "accepted": {"alice", "dan"}}
 PATTERNS = {
     "prefix": ["taxi", "taxi.", "taxi.trip", "taxi.trip.", "taxi.drivers", "taxi.trip.{requested}", "taxi.auth.",
-               "trip", "trip.", "trip.request", "user.", "wamp.", "com."],
+               "trip", "trip.", "trip.request", "user.", "driver.", "wamp.", "com."],
     "wildcard": ["taxi..", "taxi.trip.", "taxi.drivers", "taxi.trip.{accepted}", ".drivers", "trip.", ".request",
                  "user.", "taxi.auth.", "..", "wamp.session."],
 }  # fmt: skip
@@ -92,9 +94,9 @@ def backend_allows(action: str, uri: str) -> bool:
     """The backend's row, as read in the module's docstring."""
     topic = uri.startswith("taxi.") and not uri.startswith("taxi.auth.")  # taxi.auth.* are procedures
     return {
-        "call": uri.startswith(("trip.", "user.", "taxi.")),
+        "call": uri.startswith(("trip.", "user.", "driver.", "taxi.")),
         "subscribe": topic,
-        "register": uri.startswith(("trip.", "user.", "taxi.auth.")),
+        "register": uri.startswith(("trip.", "user.", "driver.", "taxi.auth.")),
         "publish": topic,
     }[action]
 

@@ -56,6 +56,14 @@ def nk_cases(procedure):
     yield from (Case(procedure, f"nk_{label}", {"nk": nk}) for label, nk in MALFORMED_NKS.items())
 
 
+def number_cases(procedure, name, limit):
+    yield Case(procedure, f"{name}_missing", {name: MISSING})
+    wrong = {label: value for label, value in WRONG_TYPES.items() if label != "int"}  # an integer is a number
+    yield from (Case(procedure, f"{name}_{label}", {name: value}) for label, value in {**wrong, "text": "52.5"}.items())
+    for label, value in {"above": limit + 0.001, "below": -limit - 1, "huge": 10**300}.items():
+        yield Case(procedure, f"{name}_{label}_range", {name: value})
+
+
 def common_cases(procedure, extra):
     yield Case(procedure, "extra_argument", extra)
     yield Case(procedure, "positional_arguments", positional=True)
@@ -93,10 +101,19 @@ CASES = [
     *(Case("trip.list", f"active_{label}", {"active": v}) for label, v in
       {"1": 1, "0": 0, "yes": "yes", "true_string": "true", "None": None, "list": [True], "dict": {}}.items()),  # fmt: skip
     *common_cases("trip.available", {"active": True}),
+    *(Case("trip.request", f"pick_up_location_{label}", {"pick_up_location": value}) for label, value in
+      {"list": [52.5, 13.4], "text": "52.5,13.4", "None": None, "empty": {}, "lat_only": {"lat": 52.5},
+       "extra_key": {"lat": 52.5, "lng": 13.4, "alt": 1}, "lat_out_of_range": {"lat": 90.5, "lng": 0},
+       "lng_out_of_range": {"lat": 0, "lng": -180.5}, "lat_text": {"lat": "52.5", "lng": 13.4},
+       "lng_bool": {"lat": 52.5, "lng": True}}.items()),  # fmt: skip
+    *common_cases("driver.locate", {"speed": 10}),
+    *number_cases("driver.locate", "lat", 90),
+    *number_cases("driver.locate", "lng", 180),
+    *common_cases("driver.offline", {"lat": 52.5}),
 ]
 CALLER = {"user.signup": "anonymous", "trip.request": "rider", "trip.update": "other_driver",
           "trip.cancel": "rider", "trip.get": "rider", "trip.history": "rider", "trip.list": "rider",
-          "trip.available": "driver"}  # fmt: skip
+          "trip.available": "driver", "driver.locate": "other_driver", "driver.offline": "other_driver"}  # fmt: skip
 
 
 @dataclass
@@ -120,6 +137,8 @@ class World:
             return {"nk": trip["nk"], "status": "STARTED"}
         if procedure in ("trip.cancel", "trip.get", "trip.history"):
             return {"nk": trip["nk"]}
+        if procedure == "driver.locate":
+            return {"lat": 52.5, "lng": 13.4}
         return {"active": True} if procedure == "trip.list" else {}
 
     async def state(self) -> dict:
@@ -138,7 +157,8 @@ class World:
                 text("SELECT id, nk, status, rider_id, driver_id, request_id, updated, seq FROM trips ORDER BY id")
             ).all()
             events = connection.execute(text("SELECT trip_id, seq, status FROM trip_events ORDER BY id")).all()
-        return {**views, "users": users, "trips": trips, "events": events}
+            positions = connection.execute(text("SELECT * FROM driver_positions ORDER BY driver_id")).all()
+        return {**views, "users": users, "trips": trips, "events": events, "positions": positions}
 
 
 async def spoil(world: World, case: Case) -> None:
@@ -204,6 +224,12 @@ class BadInput:
 
     async def test_bad_input_to_trip_available_is_an_invalid_argument_that_changes_nothing(self):
         await self.bad_input_to("trip.available")
+
+    async def test_bad_input_to_driver_locate_is_an_invalid_argument_that_changes_nothing(self):
+        await self.bad_input_to("driver.locate")
+
+    async def test_bad_input_to_driver_offline_is_an_invalid_argument_that_changes_nothing(self):
+        await self.bad_input_to("driver.offline")
 
     async def test_a_well_formed_key_of_no_trip_is_not_found_and_changes_nothing(self):
         world = await self.world()

@@ -26,7 +26,8 @@ from tests.support.wamp import connect, error_of
 pytestmark = pytest.mark.e2e
 
 PROCEDURES = [uris.SIGNUP, uris.TRIP_REQUEST, uris.TRIP_UPDATE, uris.TRIP_CANCEL, uris.TRIP_GET, uris.TRIP_HISTORY,
-              uris.TRIP_LIST, uris.TRIP_AVAILABLE, uris.AUTHENTICATE, uris.AUTHORIZE]  # fmt: skip
+              uris.TRIP_LIST, uris.TRIP_AVAILABLE, uris.DRIVER_LOCATE, uris.DRIVER_OFFLINE, uris.AUTHENTICATE,
+              uris.AUTHORIZE]  # fmt: skip
 # The backend registers with "roundrobin" and "first": a policy that differs from the
 # registration's is what made Crossbar name it; force_reregister skips that look-up.
 REGISTER_OPTIONS = {

@@ -35,7 +35,7 @@ def test_the_web_app_joins_the_backends_realm():
 
 def test_the_web_app_knows_every_procedure_a_client_may_call_by_its_uri():
     public = {uris.SIGNUP, uris.TRIP_REQUEST, uris.TRIP_UPDATE, uris.TRIP_CANCEL, uris.TRIP_GET, uris.TRIP_HISTORY,
-              uris.TRIP_LIST, uris.TRIP_AVAILABLE}  # fmt: skip
+              uris.TRIP_LIST, uris.TRIP_AVAILABLE, uris.DRIVER_LOCATE, uris.DRIVER_OFFLINE}  # fmt: skip
     assert set(JS["PROCEDURE"].values()) == public
     assert {name: getattr(uris, name) for name in JS["PROCEDURE"]} == JS["PROCEDURE"]
 

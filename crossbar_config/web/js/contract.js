@@ -15,6 +15,8 @@ export const PROCEDURE = Object.freeze({
   TRIP_HISTORY: "trip.history",
   TRIP_LIST: "trip.list",
   TRIP_AVAILABLE: "trip.available",
+  DRIVER_LOCATE: "driver.locate",
+  DRIVER_OFFLINE: "driver.offline",
 });
 
 export const DRIVERS_TOPIC = "taxi.drivers";
