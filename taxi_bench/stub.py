@@ -36,7 +36,7 @@ from taxi_core.domain import (
     explain_refused_cancel,
     may_view,
 )
-from taxi_core.events import Publication
+from taxi_core.events import Publication, to_every_driver
 from taxi_core.services import Change, RequestOutcome, utc_now
 from taxi_core.views import trip_view, user_view
 
@@ -136,7 +136,9 @@ class MemoryService:
                  "session": session_id, "created": trip.updated.isoformat()}  # fmt: skip
         trip.history = [*(trip.history or []), event]
         view = trip_view(trip)
-        return Publication(next(self._ids), trip.nk, trip.seq, view)
+        # The floor's trips have no location: what every driver hears of, as of taxi's unlocated ones.
+        notices = to_every_driver(TripStatus(trip.status))
+        return Publication(next(self._ids), trip.nk, trip.seq, view, notices=notices)
 
     def trip_history(self, *, user, nk):
         self.get_trip(user=user, nk=nk)
