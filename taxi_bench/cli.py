@@ -45,19 +45,25 @@ log = Logger()
 
 
 def main(args) -> None:
-    _check(args)
+    for name, default in (SOAK_DEFAULTS if args.soak is not None else DEFAULTS).items():
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+    if args.city or args.city_sweep:
+        from .city.cli import bench, check
+    elif args.soak is not None:
+        bench, check = _soak, _check
+    else:
+        bench, check = _bench, _check
+    check(args)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="taxi-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     _log_to(workdir / "bench.log")
-    task.react(lambda reactor: defer.ensureDeferred(_bench_or_say_why(reactor, args, workdir)))
+    task.react(lambda reactor: defer.ensureDeferred(_bench_or_say_why(reactor, bench, args, workdir)))
 
 
 def _check(args) -> None:
     """Refuses, in one line and before anything starts, a run that could not go through."""
     soaking = args.soak is not None
-    for name, default in (SOAK_DEFAULTS if soaking else DEFAULTS).items():
-        if getattr(args, name) is None:
-            setattr(args, name, default)
     if args.rounds is None:
         args.rounds = min(DEFAULT_ROUNDS, args.trips)
     if args.plot is None:
@@ -67,9 +73,13 @@ def _check(args) -> None:
     if soaking and (args.soak < 1 or args.grace < 0 or args.url or args.sweep):
         # The soak asks the router what it holds, as the backend: only a node of its own lets it.
         raise SystemExit("taxi bench: --soak needs at least 1 trip, a grace of 0 s or more, and neither --url nor --sweep")
-    # The `bench` extra (setup.py); its third, psutil, comes with Crossbar. tqdm is imported
-    # once the nodes are up and matplotlib after the sweep or soak: a missing one is found now instead.
-    for module in ("tqdm", *(("matplotlib",) if args.sweep or soaking else ())):
+    require_extra(plot=args.sweep or soaking)
+
+
+def require_extra(*, plot: bool) -> None:
+    """The `bench` extra (setup.py); its third, psutil, comes with Crossbar. tqdm is imported
+    once the nodes are up and matplotlib after a run that plots: a missing one is found now instead."""
+    for module in ("tqdm", *(("matplotlib",) if plot else ())):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as missing:
@@ -101,14 +111,9 @@ def _one_line(event) -> str:
     return formatEvent(event) + reason
 
 
-async def _bench_or_say_why(reactor, args, workdir: Path) -> None:
+async def _bench_or_say_why(reactor, bench, args, workdir: Path) -> None:
     try:
-        if args.soak is not None:
-            from . import soak
-
-            await soak.main(reactor, args, workdir, _bar, _database_kind(args))
-        else:
-            await _bench(reactor, args, workdir)
+        await bench(reactor, args, workdir)
     except DatabaseUnusable as problem:
         # The same one line as `taxi run` gives for a database it cannot use.
         raise SystemExit(f"taxi bench: {explain(problem)}")
@@ -119,8 +124,14 @@ async def _bench_or_say_why(reactor, args, workdir: Path) -> None:
                          f"(the traceback is in {workdir / 'bench.log'}, the nodes' logs beside it)")
 
 
+async def _soak(reactor, args, workdir: Path) -> None:
+    from . import soak
+
+    await soak.main(reactor, args, workdir, _bar, _database_kind(args))
+
+
 async def _bench(reactor, args, workdir: Path) -> None:
-    database = _database_kind(args)
+    database = database_kind(args)
     points = []
     for drivers in SWEEP_DRIVERS if args.sweep else (args.drivers,):
         load_before = os.getloadavg()[0]
@@ -129,7 +140,7 @@ async def _bench(reactor, args, workdir: Path) -> None:
         point["load_average"] = [load_before, os.getloadavg()[0]]
         point["targets"] = report.targets(database, drivers, point["taxi"], point["ratios"])
         points.append(point)
-        print(f"\n{_describe(args, drivers, database)}\n{report.table(point)}\n{_load_note(point)}", flush=True)
+        print(f"\n{_describe(args, drivers, database)}\n{report.table(point)}\n{load_note(point)}", flush=True)
     document = {
         "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "command": "taxi bench " + " ".join(sys.argv[2:]),
@@ -143,21 +154,22 @@ async def _bench(reactor, args, workdir: Path) -> None:
     if args.sweep:
         from .plot import plot_sweep
 
-        plot_sweep(points, args.plot, f"taxi bench --sweep: {database}, R={args.riders} riders × T={args.trips} trips")
-        print(f"plot: {args.plot}")
+        path = args.plot
+        plot_sweep(points, path, f"taxi bench --sweep: {database}, R={args.riders} riders × T={args.trips} trips")
+        print(f"plot: {path}")
     print(f"logs: {workdir}")
     failed = report.failures(points)
     if failed:
         raise SystemExit(f"taxi bench: some trips failed:\n{failed}")
 
 
-def _database_kind(args) -> str:
+def database_kind(args) -> str:
     if args.url and not args.database_url:
         return "remote"
     return make_url(args.database_url).get_backend_name() if args.database_url else "sqlite"
 
 
-def _load_note(point: dict) -> str:
+def load_note(point: dict) -> str:
     before, after = point["load_average"]
     note = f"load average (1 min) {before:.1f} before, {after:.1f} after, on {os.cpu_count()} CPUs"
     if before > (os.cpu_count() or 1) / 2:
@@ -186,14 +198,14 @@ async def _point(reactor, args, drivers: int, workdir: Path) -> dict:
     floor, taxi = Run(reactor, "floor", floor_node, **options), Run(reactor, "taxi", taxi_node, **options)
     try:
         for run in (floor, taxi):
-            await run.prepare(_bar)
-        with _bar("trips", 2 * args.riders * (args.warmup + args.trips)) as bar:
+            await run.prepare(bar)
+        with bar("trips", 2 * args.riders * (args.warmup + args.trips)) as progress:
             for run in (floor, taxi):
                 if args.warmup:
-                    await run.warm_up(args.warmup, bar)
+                    await run.warm_up(args.warmup, progress)
             for n, trips in enumerate(_rounds(args.trips, args.rounds)):
                 for run in (floor, taxi) if n % 2 == 0 else (taxi, floor):
-                    await run.round(trips, bar)
+                    await run.round(trips, progress)
         figures = {"floor": await floor.figures(), "taxi": await taxi.figures()}
     finally:
         for run in (floor, taxi):
@@ -209,7 +221,7 @@ def _rounds(trips: int, rounds: int) -> list[int]:
 
 
 @contextmanager
-def _bar(description: str, total: int):
+def bar(description: str, total: int):
     from tqdm import tqdm
 
     with tqdm(total=total, desc=description, unit="", file=sys.stderr, leave=False, dynamic_ncols=True) as bar:

@@ -70,3 +70,37 @@ def _draw_memory(ax, run: list[dict], after: dict, warm_up_trips: int, bound: fl
         ax.axhline(warm * (1 + bound), color=color, linestyle=":", label=f"{label}'s bound: warm-up + {bound:.0%}")
     ax.axvline(warm_up_trips, color="gray", linestyle="--", linewidth=0.8, label="end of the warm-up")
     ax.set_ylabel("RSS, MiB")
+
+
+def plot_city_sweep(points: list[dict], path: str, title: str) -> None:
+    """The city's sweep: router CPU per trip (net of the position updates, and gross), and the
+    times to the first offer and to the accept, against the number of drivers."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    drivers = [p["drivers"] for p in points]
+    figure, (cpu, latency) = plt.subplots(1, 2, figsize=(12, 4.8), sharex=True)
+    for key, label, style in (("cpu_ms_per_trip_net", "net of positions", "-"), ("cpu_ms_per_trip", "gross", ":")):
+        cpu.plot(drivers, [p[key]["router"] for p in points], style, color="tab:blue", marker="o", label=label)
+    cpu.axhline(1.5 * points[0]["cpu_ms_per_trip_net"]["router"], color="tab:red", linewidth=0.8,
+                label=f"goal: 1.5 × at {drivers[0]}")  # fmt: skip
+    cpu.set_title("router CPU ms per trip", fontsize=10)
+    cpu.set_ylim(bottom=0)
+    for name, label, color in (("first_offer_ms", "request → first offer", "tab:green"),
+                               ("accept_ms", "request → accepted", "tab:orange")):  # fmt: skip
+        for q, style in (("p50", "-"), ("p99", "--")):
+            latency.plot(drivers, [p[name][q] for p in points], style, color=color, marker="o", label=f"{label} {q}")
+    latency.set_yscale("log")
+    latency.set_title("latency, ms", fontsize=10)
+    for ax in (cpu, latency):
+        ax.set_xscale("log")
+        ax.set_xticks(drivers, [str(d) for d in drivers])
+        ax.set_xlabel("drivers in the city")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    figure.suptitle(title, fontsize=11)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

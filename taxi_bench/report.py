@@ -88,7 +88,7 @@ def targets(database: str, drivers: int, taxi: dict, ratio: dict) -> dict:
     }
 
 
-def _fmt(value, digits=1) -> str:
+def fmt(value, digits=1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{value:,.{digits}f}"
@@ -104,7 +104,7 @@ def table(point: dict) -> str:
         mark = f"{target['op'].replace('>=', '≥').replace('<=', '≤')} {target['bound']:g} " + (
             "met" if target["met"] else "MISSED"
         ) if target else ""
-        rows.append((label, _fmt(f, digits), _fmt(t, digits), _fmt(ratio.get(key), 2), mark))
+        rows.append((label, fmt(f, digits), fmt(t, digits), fmt(ratio.get(key), 2), mark))
 
     row("completed trips/s", "throughput", floor["throughput"], taxi["throughput"])
     row("  if CPU-bound (1 / all CPU per trip)", "throughput_if_all_cpu_bound", None, None)
