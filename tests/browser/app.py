@@ -67,11 +67,27 @@ class App:
 
     # --- the rider's screen
 
-    def request_ride(self, pick_up: str, drop_off: str):
-        self.page.get_by_label("Pick-up address").fill(pick_up)
-        self.page.get_by_label("Drop-off address").fill(drop_off)
-        self.page.get_by_role("button", name="Request a ride").click()
+    def request_ride(self, pick_up: str, drop_off: str, at: dict | None = None):
+        """at: the pick-up point to type in; without it, whatever the form holds (by default none)."""
+        form = self.page.locator("#request-form")
+        form.get_by_label("Pick-up address").fill(pick_up)
+        form.get_by_label("Drop-off address").fill(drop_off)
+        if at is not None:
+            form.get_by_label("Latitude").fill(str(at["lat"]))
+            form.get_by_label("Longitude").fill(str(at["lng"]))
+        form.get_by_role("button", name="Request a ride").click()
         expect(self.ride).to_contain_text("Looking for a driver")
+
+    @property
+    def pick_up_point(self):
+        """The request form's (latitude, longitude) inputs."""
+        form = self.page.locator("#request-form")
+        return form.get_by_label("Latitude"), form.get_by_label("Longitude")
+
+    @property
+    def dispatch(self):
+        """The line on the rider's card that says how the dispatch of her request stands."""
+        return self.ride.locator(".dispatch")
 
     @property
     def ride(self):
@@ -79,6 +95,31 @@ class App:
         return self.page.locator("#rider-current, #driver-current").filter(visible=True)
 
     # --- the driver's screen
+
+    @property
+    def presence(self):
+        return self.page.locator("#presence")
+
+    def go_online(self):
+        """Online, and waits until the service has his position (from the browser or by hand)."""
+        self.page.get_by_role("button", name="Go online").click()
+        expect(self.presence).to_contain_text("You are online")
+
+    def go_offline(self):
+        self.page.get_by_role("button", name="Go offline").click()
+        expect(self.presence).to_contain_text("You are offline")
+
+    def set_position_by_hand(self, at: dict):
+        form = self.page.locator("#position-form")
+        if not form.is_visible():
+            self.page.get_by_text("Set your position by hand").click()
+        form.get_by_label("Latitude").fill(str(at["lat"]))
+        form.get_by_label("Longitude").fill(str(at["lng"]))
+        form.get_by_role("button", name="Use this position").click()
+
+    def offer_from(self, pick_up: str):
+        """A located request offered to him (his alone), on his list."""
+        return self.requests.locator("li.offer", has_text=pick_up)
 
     @property
     def requests(self):

@@ -24,6 +24,9 @@ CHROMIUM = os.environ.get("TAXI_CHROMIUM", "chromium")
 PHONE = {"width": 390, "height": 844}
 # How long expect() waits for the page: Playwright's 5 s is short on a busy 2-core CI machine.
 EXPECT_TIMEOUT = 15_000  # ms
+# Dispatch in seconds, not minutes, so that a test watches a located request go from driver to
+# driver and expire (test_dispatch.py); a request without a location does not dispatch at all.
+DISPATCH = {"TAXI_OFFER_BATCH": "1", "TAXI_OFFER_SECONDS": "4", "TAXI_REQUEST_TIMEOUT_SECONDS": "10"}
 
 
 def _missing(what: str, how: str) -> BaseException:
@@ -53,7 +56,7 @@ def browser():
 @pytest.fixture(scope="session", params=BACKENDS)
 def node(request, new_database, tmp_path_factory):
     with new_database(request.param) as url:
-        with serving_node(url, tmp_path_factory.mktemp(f"browser-node-{request.param}")) as node:
+        with serving_node(url, tmp_path_factory.mktemp(f"browser-node-{request.param}"), environment=DISPATCH) as node:
             yield node
 
 
@@ -74,9 +77,14 @@ def people(browser, node, screenshots):
     A JavaScript error or dialog (say, an alert() smuggled in as a name) on any page fails the test."""
     contexts, errors = [], []
 
-    def open_app(who: str, viewport: dict = PHONE, relay: bool = False) -> App:
-        """relay: the page's WebSocket goes through an EventRelay (app.relay) the test can hold."""
-        context = browser.new_context(viewport=viewport)
+    def open_app(who: str, viewport: dict = PHONE, relay: bool = False, at: dict | None = None) -> App:
+        """relay: the page's WebSocket goes through an EventRelay (app.relay) the test can hold.
+        at: {"lat", "lng"} the browser's geolocation says, with the page allowed to read it;
+        without it the page is refused geolocation (headless Chromium denies what it would ask)."""
+        located = {}
+        if at is not None:
+            located = {"geolocation": {"latitude": at["lat"], "longitude": at["lng"]}, "permissions": ["geolocation"]}
+        context = browser.new_context(viewport=viewport, **located)
         contexts.append(context)
         event_relay = None
         if relay:

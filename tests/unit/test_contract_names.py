@@ -10,6 +10,7 @@ from pathlib import Path
 from components import uris
 from components.errors import AUTHENTICATION_FAILED, ERROR_URIS, INTERNAL
 from taxi_core.domain import Role, TripStatus
+from taxi_core.events import OFFER_CLOSED, OFFER_OPEN
 
 CONTRACT_JS = Path(__file__).parents[2] / "crossbar_config" / "web" / "js" / "contract.js"
 CONSTANT = re.compile(r'^export const (\w+) = "([^"]*)";', re.M)
@@ -43,6 +44,10 @@ def test_the_web_app_knows_every_procedure_a_client_may_call_by_its_uri():
 def test_the_web_app_subscribes_to_the_topics_the_backend_publishes():
     assert JS["DRIVERS_TOPIC"] == uris.DRIVERS_TOPIC
     assert JS["tripTopic prefix"] == uris.TRIP_TOPIC_PREFIX
+
+
+def test_the_web_app_reads_an_offer_on_the_drivers_topic_as_the_outbox_publishes_it():
+    assert JS["OFFER"] == {"OPEN": OFFER_OPEN, "CLOSED": OFFER_CLOSED}
 
 
 def test_the_web_app_knows_every_status_and_role_as_the_domain_spells_them():

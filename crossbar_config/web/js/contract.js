@@ -33,6 +33,17 @@ export const STATUS = Object.freeze({
   EXPIRED: "EXPIRED",
 });
 
+/** The keyword argument `offer` of an event on taxi.drivers that offers a located trip to some drivers. */
+export const OFFER = Object.freeze({ OPEN: "open", CLOSED: "closed" });
+
+/** A located trip's `dispatch.state`: how its dispatch stands (docs/contract.md, Dispatch). */
+export const DISPATCH = Object.freeze({
+  SEARCHING: "searching",
+  OFFERING: "offering",
+  EXPIRED: "expired",
+  DONE: "done",
+});
+
 export const ROLE = Object.freeze({ RIDER: "rider", DRIVER: "driver" });
 
 export const ERROR = Object.freeze({

@@ -1,9 +1,12 @@
-// The driver's screen: the requests up for grabs (live), accept one, move it on step by step.
+// The driver's screen: online or offline, the requests up for grabs and his own offers (live),
+// accept one, move it on step by step.
 
 import { call } from "./connection.js";
-import { DRIVERS_TOPIC, ERROR, PROCEDURE, ROLE, STATUS } from "./contract.js";
-import { MyTrips, isNewer } from "./trips.js";
-import { $, busy, errorMessage, fillList, h, historyItem, personName, toast, tripCard } from "./ui.js";
+import { ERROR, PROCEDURE, ROLE, STATUS } from "./contract.js";
+import { Available } from "./offers.js";
+import { Presence } from "./presence.js";
+import { MyTrips } from "./trips.js";
+import { $, busy, countdown, errorMessage, fillList, h, historyItem, personName, toast, tripCard } from "./ui.js";
 
 /** The driver's next step for each status of his trip: [status to send, what the button says]. */
 const NEXT_STEP = {
@@ -20,69 +23,32 @@ function headline(trip) {
   }
 }
 
-const oldestFirst = (a, b) => a.created.localeCompare(b.created);
-
-/** The REQUESTED trips: trip.available on every (re)join, kept live from the drivers' topic. */
-class Available {
-  constructor(onChange) {
-    this.onChange = onChange;
-    this.trips = new Map();
-  }
-
-  async attach(session) {
-    // Subscribe first, then fetch: events that arrive while the list is on its way are kept and
-    // applied on top of it, so none is lost and none is undone by an older answer.
-    const early = [];
-    let onEvent = (trip) => early.push(trip);
-    await session.subscribe(DRIVERS_TOPIC, ([trip]) => onEvent(trip));
-    const requested = await call(session, PROCEDURE.TRIP_AVAILABLE);
-    this.seen = new Map(requested.map((trip) => [trip.nk, trip]));
-    this.trips = new Map(this.seen);
-    onEvent = (trip) => this.apply(trip, true);
-    early.forEach((trip) => this.apply(trip, false));
-    this.onChange();
-  }
-
-  apply(trip, live) {
-    if (!isNewer(trip, this.seen.get(trip.nk))) return;
-    this.seen.set(trip.nk, trip);
-    const isNew = trip.status === STATUS.REQUESTED && !this.trips.has(trip.nk);
-    if (trip.status === STATUS.REQUESTED) this.trips.set(trip.nk, trip);
-    else this.trips.delete(trip.nk);
-    if (live && isNew) toast(`New ride request: ${trip.pick_up_address} → ${trip.drop_off_address}`);
-    if (live) this.onChange();
-  }
-
-  remove(nk) {
-    this.trips.delete(nk);
-    this.onChange();
-  }
-
-  list() {
-    return [...this.trips.values()].sort(oldestFirst);
-  }
-}
-
 export class DriverView {
   constructor() {
     this.trips = new MyTrips((trip, before) => this.changed(trip, before));
     this.available = new Available(() => this.render());
+    this.presence = new Presence();
     this.session = null;
+    // An offer's countdown ends on the page as on the service (whose "closed" follows).
+    setInterval(() => this.available.endWindows(), 250);
   }
 
   async attach(session) {
     this.session = session;
+    this.presence.attach(session);
     await Promise.all([this.trips.attach(session), this.available.attach(session)]);
     this.render();
   }
 
   detach() {
     this.session = null;
+    this.presence.detach();
     this.trips.detach();
   }
 
   reset() {
     this.detach();
+    this.presence.reset();
     this.trips.clear();
     this.available = new Available(() => this.render());
     this.render();
@@ -126,22 +92,26 @@ export class DriverView {
     } else {
       card.replaceChildren(h("p", { class: "empty" }, "No ride right now: accept a request below."));
     }
-    const requests = this.available.list().map((trip) =>
-      h(
-        "li",
-        { "data-nk": trip.nk },
-        tripCard(trip, `${personName(trip.rider)} needs a ride`, ROLE.DRIVER, [
-          h(
-            "button",
-            { type: "button", disabled: Boolean(current), onclick: (e) => this.accept(trip, e.target) },
-            `Accept ride from ${trip.pick_up_address}`,
-          ),
-        ]),
-      ),
-    );
+    const requests = this.available.list().map((trip) => this.request(trip, current));
     fillList($("#available"), requests, "No requests right now. New ones appear here at once.");
     $("#available-note").hidden = !current || !requests.length;
     const past = this.trips.finished().map((t) => historyItem(t, `rider ${personName(t.rider)}`));
     fillList($("#driver-history"), past, "No past rides yet.");
+  }
+
+  /** A request on the list: one for every driver, or (with a pick-up point) an offer to him. */
+  request(trip, current) {
+    const accept = h(
+      "button",
+      { type: "button", disabled: Boolean(current), onclick: (e) => this.accept(trip, e.target) },
+      `Accept ride from ${trip.pick_up_address}`,
+    );
+    const offer = Boolean(trip.pick_up_location);
+    const deadline = offer && this.available.deadline(trip.nk);
+    const notes = offer
+      ? [h("p", { class: "offer" }, "Offered to you", deadline && " · ends in ", deadline && countdown(deadline))]
+      : [];
+    const card = tripCard(trip, `${personName(trip.rider)} needs a ride`, ROLE.DRIVER, [accept], notes);
+    return h("li", { "data-nk": trip.nk, class: offer ? "offer" : null }, card);
   }
 }

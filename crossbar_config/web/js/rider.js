@@ -1,9 +1,11 @@
-// The rider's screen: ask for a ride, follow it live, cancel it, see past rides.
+// The rider's screen: ask for a ride (from a pick-up point, or none), follow it live (with a
+// point: how its dispatch stands), cancel it, see past rides.
 
 import { call } from "./connection.js";
-import { PROCEDURE, ROLE, STATUS } from "./contract.js";
+import { DISPATCH, PROCEDURE, ROLE, STATUS } from "./contract.js";
+import { PickUpPoint } from "./pickup.js";
 import { MyTrips, isActive } from "./trips.js";
-import { $, busy, errorMessage, fillList, h, historyItem, personName, toast, tripCard } from "./ui.js";
+import { $, busy, countdown, errorMessage, fillList, h, historyItem, personName, toast, tripCard } from "./ui.js";
 
 const CANCELLABLE = new Set([STATUS.REQUESTED, STATUS.STARTED]);
 
@@ -15,7 +17,36 @@ function headline(trip) {
     case STATUS.IN_PROGRESS: return `On your way to ${trip.drop_off_address}`;
     case STATUS.COMPLETED: return `You have arrived at ${trip.drop_off_address}`;
     case STATUS.CANCELED: return "This ride was cancelled";
+    case STATUS.EXPIRED: return "No driver accepted in time: your request expired";
   }
+}
+
+const drivers = (n) => `${n} driver${n === 1 ? "" : "s"}`;
+
+/** How the dispatch of a located request stands, in words (null for a trip without a point). */
+function progress({ dispatch }) {
+  if (!dispatch) return null;
+  const { round, offered, state } = dispatch;
+  const within = `within ${dispatch.radius_km?.toFixed(1)} km`;
+  if (state === DISPATCH.OFFERING && round === 1) return `Offered to the ${drivers(offered)} nearest you, ${within}`;
+  if (state === DISPATCH.OFFERING) return `Widening the search: offered to ${drivers(offered)} so far, ${within}`;
+  if (state === DISPATCH.SEARCHING && round === 0) return "Searching for drivers nearby…";
+  if (state === DISPATCH.SEARCHING) return `Offered to ${drivers(offered)} ${within}: searching further…`;
+  if (state === DISPATCH.EXPIRED) return `Offered to ${drivers(offered)}; nobody took it. Request again to try once more.`;
+  return null;
+}
+
+/** The lines under the headline: the dispatch's progress and, while it runs, when it gives up. */
+function dispatchNotes(trip) {
+  const text = progress(trip);
+  if (!text) return [];
+  const { state, expires } = trip.dispatch;
+  const running = state === DISPATCH.OFFERING || state === DISPATCH.SEARCHING;
+  return [
+    h("p", { class: "dispatch", "data-state": state }, text),
+    // The service expires it itself (EXPIRED, by event): this clock is only to tell the rider.
+    running && h("p", { class: "note" }, "Expires in ", countdown(Date.parse(expires))),
+  ];
 }
 
 /** A 32-hex-digit id that makes a retried request safe (no second trip); works without HTTPS. */
@@ -29,6 +60,7 @@ export class RiderView {
     this.currentNk = null;
     this.requestId = null;  // kept until the request is answered, so a retry after a drop is the same request
     this.form = $("#request-form");
+    this.pickUp = new PickUpPoint(this.form);
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.request();
@@ -39,6 +71,7 @@ export class RiderView {
   async attach(session) {
     this.session = session;
     await this.trips.attach(session);
+    this.pickUp.prefill();
     this.render();
   }
 
@@ -52,6 +85,7 @@ export class RiderView {
     this.trips.clear();
     this.currentNk = null;
     this.form.reset();
+    this.pickUp.reset();
     $("#request-error").textContent = "";
     this.render();
   }
@@ -60,13 +94,16 @@ export class RiderView {
     const error = $("#request-error");
     error.textContent = "";
     this.requestId ??= newRequestId();
-    const fields = Object.fromEntries(new FormData(this.form));
+    const { pick_up_address, drop_off_address } = this.form.elements;
+    const fields = { pick_up_address: pick_up_address.value, drop_off_address: drop_off_address.value };
+    const point = this.pickUp.point();
+    if (point) fields.pick_up_location = point;
     try {
-      const trip = await busy(this.form.querySelector("button"), () =>
+      const trip = await busy(this.form.querySelector("button[type=submit]"), () =>
         call(this.session, PROCEDURE.TRIP_REQUEST, { ...fields, request_id: this.requestId }),
       );
       this.requestId = null;
-      this.form.reset();
+      pick_up_address.value = drop_off_address.value = "";  // the point stays: she is still there
       this.currentNk = trip.nk;
       this.trips.apply(trip);
       this.render();
@@ -85,7 +122,9 @@ export class RiderView {
   }
 
   changed(trip, before) {
-    if (before) toast(`${headline(trip)}.`, trip.status === STATUS.CANCELED ? "error" : "info");
+    // A dispatch round is a change too, and shows on the card: only a new status is worth a toast.
+    const bad = trip.status === STATUS.CANCELED || trip.status === STATUS.EXPIRED;
+    if (before && before.status !== trip.status) toast(`${headline(trip)}.`, bad ? "error" : "info");
     this.render();
   }
 
@@ -106,7 +145,7 @@ export class RiderView {
       const cancel = CANCELLABLE.has(trip.status)
         ? [h("button", { type: "button", class: "danger", onclick: (e) => this.cancel(trip, e.target) }, "Cancel ride")]
         : [];
-      card.replaceChildren(tripCard(trip, headline(trip), ROLE.RIDER, cancel));
+      card.replaceChildren(tripCard(trip, headline(trip), ROLE.RIDER, cancel, dispatchNotes(trip)));
     }
     const past = this.trips.finished().map((t) => historyItem(t, t.driver && `driver ${personName(t.driver)}`));
     fillList($("#rider-history"), past, "No past rides yet.");

@@ -11,6 +11,7 @@ const RANK = {
   [STATUS.IN_PROGRESS]: 2,
   [STATUS.COMPLETED]: 3,
   [STATUS.CANCELED]: 3,
+  [STATUS.EXPIRED]: 3,
 };
 
 export const isActive = (trip) => RANK[trip.status] < 3;

@@ -3,6 +3,7 @@
 
 import { OFFLINE, UNREACHABLE } from "./connection.js";
 import { ERROR, ROLE, STATUS } from "./contract.js";
+import { formatPoint } from "./position.js";
 
 /** h("p", {class: "x"}, "text", child) -> <p class="x">text<child></p>; null and false children are skipped. */
 export function h(tag, attributes = {}, ...children) {
@@ -41,24 +42,31 @@ export const STATUS_LABELS = {
   [STATUS.IN_PROGRESS]: "On the road",
   [STATUS.COMPLETED]: "Completed",
   [STATUS.CANCELED]: "Cancelled",
+  [STATUS.EXPIRED]: "Expired",
 };
 
 const when = (iso) => new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
 
-/** A trip as a card: its status, where from and to, who (but not `viewer`, the one looking), when, then `actions`. */
-export function tripCard(trip, headline, viewer, actions = []) {
+/**
+ * A trip as a card: its status, the headline and `notes` (elements), where from and to, who (but
+ * not `viewer`, the one looking), when, then `actions`.
+ */
+export function tripCard(trip, headline, viewer, actions = [], notes = []) {
   const rider = viewer !== ROLE.RIDER && trip.rider;
   const driver = viewer !== ROLE.DRIVER && trip.driver;
+  const point = trip.pick_up_location;
   return h(
     "article",
     { class: "trip", "data-nk": trip.nk, "data-status": trip.status },
     h("p", { class: "status" }, STATUS_LABELS[trip.status] ?? trip.status),
     h("p", { class: "headline" }, headline),
+    ...notes,
     h(
       "dl",
       {},
       h("dt", {}, "From"), h("dd", {}, trip.pick_up_address),
       h("dt", {}, "To"), h("dd", {}, trip.drop_off_address),
+      point && h("dt", {}, "Pick-up point"), point && h("dd", {}, formatPoint(point)),
       rider && h("dt", {}, "Rider"), rider && h("dd", {}, personName(rider)),
       driver && h("dt", {}, "Driver"), driver && h("dd", {}, personName(driver)),
       h("dt", {}, "Requested"), h("dd", {}, when(trip.created)),
@@ -66,6 +74,22 @@ export function tripCard(trip, headline, viewer, actions = []) {
     actions.length ? h("div", { class: "actions" }, ...actions) : null,
   );
 }
+
+/** "42 s", "1:05": what is left until `deadline` (ms since the epoch), never below nothing. */
+function timeLeft(deadline) {
+  const seconds = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+/** A <span> that counts down to `deadline` (ms since the epoch); every one on the page ticks. */
+export function countdown(deadline) {
+  return h("span", { class: "countdown", "data-deadline": deadline }, timeLeft(deadline));
+}
+
+// One timer for every countdown: a quarter of a second, so that each shows the right second.
+setInterval(() => {
+  for (const span of document.querySelectorAll(".countdown")) span.textContent = timeLeft(Number(span.dataset.deadline));
+}, 250);
 
 /** A past trip, one line: for the history lists. */
 export function historyItem(trip, other) {
