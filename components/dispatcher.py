@@ -28,6 +28,8 @@ from .outbox import Publisher
 
 # Seconds between ticks: how late, at most, a window's end or an expiry is acted on.
 TICK = 1.0
+DISPATCHING = "dispatching: this backend holds the dispatch lease"
+NOT_DISPATCHING = "dispatching: another backend holds the dispatch lease"
 log = Logger()
 
 
@@ -42,6 +44,7 @@ class Dispatcher(Service):
         self._holder = uuid.uuid4().hex  # this process, as the lease knows it
         self._session = None
         self._ticking = False
+        self._holding = False
         self._loop = task.LoopingCall(self.tick)
         self._loop.clock = reactor
         self._interval = interval
@@ -73,7 +76,13 @@ class Dispatcher(Service):
 
     @inlineCallbacks
     def _tick(self, session):
-        if not (yield self._pool.run(self._dispatching.take_lease, self._holder)):
+        holding = yield self._pool.run(self._dispatching.take_lease, self._holder)
+        if holding != self._holding:
+            # Which backend dispatches, in its own log: an operator (or a fault test) can tell
+            # who took over from a dead holder, and when.
+            log.info(DISPATCHING if holding else NOT_DISPATCHING)
+            self._holding = holding
+        if not holding:
             return
         due = yield self._pool.run(self._dispatching.due)
         # Each trip in a unit of work of its own, side by side in the pool; each one's events

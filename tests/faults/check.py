@@ -100,8 +100,10 @@ def check(history: History, database_url: str) -> Verdict:
     _check_requests(verdict, operations, rows, by_nk)
     _check_accepts(verdict, history, operations, by_nk)
     _check_resolutions(verdict, history, operations)
+    # Nobody accepted a requested or expired trip; a canceled one may have had a driver or not.
     verdict.half_written = sum(
-        (row["status"] == "REQUESTED") != (row["driver"] is None) and row["status"] != "CANCELED" for row in rows
+        (row["status"] in ("REQUESTED", "EXPIRED")) != (row["driver"] is None) and row["status"] != "CANCELED"
+        for row in rows
     )
     return verdict
 

@@ -139,16 +139,19 @@ class Delivery:
     topic: str
     trip: dict  # the event: the trip as after its change number trip["seq"]
     retained: bool  # handed over on subscribing, not published while subscribed
+    notice: dict = field(default_factory=dict)  # an offer's keyword arguments on taxi.drivers: offer=, expires=
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 class Deliveries:
     """Every event the subscribers received, in order of arrival: drivers on taxi.drivers from
     before the load, each rider on the topic of every trip it is given (TripLoad's `follow`)."""
 
-    def __init__(self):
+    def __init__(self, on_delivery: Callable[[Delivery], None] | None = None):
         self.received: list[Delivery] = []
         self.drivers: list[str] = []
         self.followed: dict[str, str] = {}  # nk -> the rider following it
+        self._on_delivery = on_delivery  # a client's reaction to what it receives (an accept)
 
     async def follow_drivers(self, drivers: list[Peer]) -> None:
         for driver in drivers:
@@ -164,8 +167,11 @@ class Deliveries:
         """Subscribes, retrying as perform() does: the router asks the backend (its authorizer),
         which may be down for a moment."""
 
-        def received(trip, details):
-            self.received.append(Delivery(peer.name, topic, trip, bool(details.retained)))
+        def received(trip, details, **notice):
+            delivery = Delivery(peer.name, topic, trip, bool(details.retained), notice)
+            self.received.append(delivery)
+            if self._on_delivery is not None:
+                self._on_delivery(delivery)
 
         options = SubscribeOptions(details=True, get_retained=get_retained)
         deadline = time.monotonic() + OP_DEADLINE
