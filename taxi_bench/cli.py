@@ -127,7 +127,7 @@ async def _bench_or_say_why(reactor, bench, args, workdir: Path) -> None:
 async def _soak(reactor, args, workdir: Path) -> None:
     from . import soak
 
-    await soak.main(reactor, args, workdir, _bar, _database_kind(args))
+    await soak.main(reactor, args, workdir, bar, database_kind(args))
 
 
 async def _bench(reactor, args, workdir: Path) -> None:
