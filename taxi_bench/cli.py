@@ -141,14 +141,7 @@ async def _bench(reactor, args, workdir: Path) -> None:
         point["targets"] = report.targets(database, drivers, point["taxi"], point["ratios"])
         points.append(point)
         print(f"\n{_describe(args, drivers, database)}\n{report.table(point)}\n{load_note(point)}", flush=True)
-    document = {
-        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": "taxi bench " + " ".join(sys.argv[2:]),
-        "machine": machine(),
-        "database": database,
-        **{key: getattr(args, key) for key in ("riders", "trips", "warmup", "rounds", "serializer")},
-        "points": points,
-    }
+    document = run_document(args, database, ("riders", "trips", "warmup", "rounds", "serializer"), points)
     if args.json:
         report.write_json(args.json, document)
     if args.sweep:
@@ -161,6 +154,18 @@ async def _bench(reactor, args, workdir: Path) -> None:
     failed = report.failures(points)
     if failed:
         raise SystemExit(f"taxi bench: some trips failed:\n{failed}")
+
+
+def run_document(args, database: str, options, points: list[dict]) -> dict:
+    """What --json writes: when, the command, the machine, the database, the options, the points."""
+    return {
+        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": "taxi bench " + " ".join(sys.argv[2:]),
+        "machine": machine(),
+        "database": database,
+        **{key: getattr(args, key) for key in options},
+        "points": points,
+    }
 
 
 def database_kind(args) -> str:

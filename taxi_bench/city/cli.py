@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import sys
 from pathlib import Path
 
 from ..args import CITY_SWEEP_DRIVERS, CITY_SWEEP_PLOT
-from ..cli import database_kind, load_note, require_extra
+from ..cli import database_kind, load_note, require_extra, run_document
 from ..report import write_json
-from ..stats import machine
 from . import figures
 from .run import point
 
@@ -39,14 +36,7 @@ async def bench(reactor, args, workdir: Path) -> None:
         result["loadavg"] = [loadavg_before, _loadavg()]
         points.append(result)
         print(f"\n{_describe(args, drivers, database)}\n{figures.table(result)}\n{load_note(result)}", flush=True)
-    document = {
-        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": "taxi bench " + " ".join(sys.argv[2:]),
-        "machine": machine(),
-        "database": database,
-        **{key: getattr(args, key) for key in OPTIONS},
-        "points": points,
-    }
+    document = run_document(args, database, OPTIONS, points)
     if len(points) > 1:
         document["router_growth"] = growth = figures.growth(points)
         print(f"\n{figures.sweep_table(points)}\n{_growth_line(growth)}")
