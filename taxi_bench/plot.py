@@ -50,9 +50,12 @@ def plot_soak(samples: list[dict], path: str, title: str, warm_up_trips: int, bo
     held.plot([after["trips"]], [after["retained"]], "o", color="tab:blue", label="retained after the grace")
     held.set_ylabel("router holds")
     held.set_xlabel("trips completed")
-    for ax, where in ((memory, "lower right"), (held, "upper right")):
-        ax.set_ylim(bottom=0)
-        ax.legend(fontsize=8, loc=where)
+    # Room above the counts for their legend, which would hide them anywhere else.
+    held.set_ylim(0, 1.5 * max([s["retained"] for s in samples] + [1]))
+    held.legend(fontsize=8, loc="upper left", ncol=3)
+    memory.set_ylim(bottom=0)
+    memory.legend(fontsize=8, loc="lower right")
+    for ax in (memory, held):
         ax.grid(True, alpha=0.3)
     figure.suptitle(title, fontsize=11)
     figure.tight_layout()
