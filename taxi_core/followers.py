@@ -12,8 +12,11 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-# About a day of trips on a busy node; the oldest are forgotten first.
-MAX_REMEMBERED = 100_000
+# The yes is wanted once, by the subscribe that follows the request or the accept within a moment,
+# so the latest few thousand are enough (a minute of trips at 50 a second); the oldest go first.
+# It was 100,000, "a day of trips": some 20 MiB that the 100,000-trip soak saw as the backend
+# growing by half (docs/reliability.md, "Soak"). A pair forgotten too soon costs one query.
+MAX_REMEMBERED = 4_096
 
 
 class Followers:
