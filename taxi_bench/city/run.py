@@ -11,11 +11,12 @@
 6. The drivers stop reporting (they stay connected and subscribed); an idle phase of
    IDLE_SECONDS: what the processes cost with nobody calling (the router's WebSocket pings,
    the backend's dispatch and outbox ticks).
-7. The trips again, as many, with the positions paused: less the idle phase's rate, what a
-   trip alone costs each process with D drivers connected. This is the figure the goal is
-   judged on: net of positions (step 5 less step 4's price per update) subtracts a figure ten
-   times the trips' own at 3,000 drivers, whose noise from phase to phase is larger than a
-   trip (docs/benchmarks.md). Not against --url: its node's drivers would go stale.
+7. The trips again, as many, with the positions paused, then another idle phase: less the
+   idle rate, what a trip alone costs each process with D drivers connected. The goal is
+   judged on this figure: net of positions (step 5 less step 4's price per update)
+   subtracts ten times what it keeps at 3,000 drivers, and the price of an update drifts
+   between phases by more than a trip costs (docs/benchmarks.md). Not against --url: its
+   node's drivers would go stale.
 8. The audit of every offer event the drivers received (in 5 and 7) against the offers table.
 """
 
@@ -107,16 +108,20 @@ def _requests(rng: random.Random, args) -> list[float]:
 
 
 async def _paused(reactor, args, groups: dict, fleet: Fleet, riders: Riders, rng, first: int):
-    """Steps 6 and 7: the drivers connected but silent, first idle, then taking the same
-    amount of trips again; what they see goes into a ledger of its own. Returns it, and the
-    idle and the trips phase."""
+    """Steps 6 and 7: the drivers connected but silent, idle, then taking the same amount of
+    trips again, then idle again; what they see goes into a ledger of its own. Returns it,
+    the idle phases and the trips phase."""
     ledger = Ledger(fleet.ledger.tag)
     fleet.ledger = riders.ledger = ledger
-    idle = await _measure(groups, ledger, lambda: _sleep(reactor, IDLE_SECONDS))
+
+    def idle():
+        return _measure(groups, ledger, lambda: _sleep(reactor, IDLE_SECONDS))
+
+    before = await idle()
     requests = _requests(rng, args)
     with bar("trips, positions paused", len(requests)) as progress:
         trips = await _measure(groups, ledger, lambda: riders.run(requests, progress, first=first))
-    return ledger, idle, trips
+    return ledger, [before, await idle()], trips
 
 
 async def _sign_up(reactor, args, url: str, database_url: str | None, names: dict) -> None:

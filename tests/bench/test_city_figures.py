@@ -32,11 +32,12 @@ POSITIONS = figures.phase(20.0, 200, resources(router=0.2, backend=0.4, seconds=
 
 
 def paused_phases(router=0.5):
-    """4 trips completed (and one expired) in 10 s with the positions paused, after 5 s idle at
-    1 % router and 2 % backend."""
+    """4 trips completed (and one expired) in 10 s with the positions paused, between two idle
+    phases of 5 s: one at 1 % router and 2 % backend, one where the router collected garbage."""
     idle = figures.phase(5.0, 0, resources(router=0.05, backend=0.1, seconds=5.0))
+    collected = figures.phase(5.0, 0, resources(router=0.4, backend=0.1, seconds=5.0))  # a full GC in it
     trips = figures.phase(10.0, 0, resources(router=router, backend=0.6, seconds=10.0))
-    return figures.paused(ledger_of(["COMPLETED"] * 4 + ["EXPIRED"], "p"), idle, trips, POSITIONS)
+    return figures.paused(ledger_of(["COMPLETED"] * 4 + ["EXPIRED"], "p"), [collected, idle], trips, POSITIONS)
 
 
 def city_point(drivers=100, trips_router=3.0, paused_router=None):
@@ -65,8 +66,9 @@ def test_the_trips_figures():
     assert not f["bench"]["limited"]
 
 
-def test_a_trip_with_the_positions_paused_costs_its_phase_less_the_idle_rate_over_its_time():
+def test_a_trip_with_the_positions_paused_costs_its_phase_less_the_lower_idle_rate_over_its_time():
     p = paused_phases(router=0.5)
+    assert p["idle_cpu_percent"]["router"] == pytest.approx(1.0) and len(p["idle_cpu_percent_each"]) == 2
     assert (p["requested"], p["completed"], p["expired"], p["unended"]) == (5, 4, 1, 0)
     assert p["cpu_ms_per_trip"]["router"] == pytest.approx((500 - 10.0 * 10) / 4)  # idle: 10 ms a second
     assert p["cpu_ms_per_trip"]["backend"] == pytest.approx((600 - 20.0 * 10) / 4)
