@@ -9,8 +9,9 @@ two phases is more than a trip's own cost: it is shown, not judged on.
 
 Paused (the goal's figure): the trips again with the drivers connected but silent, less what
 the processes cost idle (the router's WebSocket pings and the backend's ticks go on with
-nobody calling), from idle phases just before and just after. What it subtracts is smaller
-than what it keeps.
+nobody calling), from idle phases just before and just after. At 3,000 drivers it still
+subtracts about as much as it keeps, but what it subtracts comes evenly (the pings are spread
+over their period) and is a few per cent of a CPU, not a sixth of one.
 """
 
 from __future__ import annotations
