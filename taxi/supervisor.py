@@ -84,12 +84,15 @@ class TaxiNode(MultiService):
         backend_command: list[str] | None = None,
         shared_backend_transport: bool = False,
         level: LogLevel | None = None,
+        environment: dict[str, str] | None = None,
     ):
         """`backend_command` replaces the backend process (the benchmark runs its stub this way).
 
         `taxi router` is this with no backends and `shared_backend_transport`: the backend
         socket and ticket are the environment's, shared with backends run on their own.
         `level` is what the children log (default: TAXI_LOG_LEVEL's; components/logs.py).
+        `environment`: more variables for the children, over this process's own (the city
+        benchmark's node keeps drivers fresh longer than the default this way).
         """
         super().__init__()
         # The node directory holds the router's keys, pid file and the backend socket;
@@ -102,7 +105,7 @@ class TaxiNode(MultiService):
         self.monitor.maxRestartDelay = MAX_RESTART_DELAY
         self.monitor.log = Logger(observer=FilteringLogObserver(globalLogPublisher, [self._worth_relaying]))
         self.monitor.setServiceParent(self)
-        env = node_environment(settings, self.node_dir, self.level, shared_backend_transport)
+        env = {**node_environment(settings, self.node_dir, self.level, shared_backend_transport), **(environment or {})}
         # Where and how the backend joins the router, for a program that joins as the backend too.
         self.backend_socket, self.backend_ticket = env["TAXI_BACKEND_SOCKET"], env["TAXI_BACKEND_TICKET"]
         self.monitor.addProcess("router", router_command(self.node_dir, self.level), env=env)

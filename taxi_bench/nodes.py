@@ -56,15 +56,18 @@ class LocalNode:
 
     Its children's output goes to `log_path`; it is ready when the backend (or the stub, which
     logs the same line) has registered and the public port is open. `grace`: the router's
-    TAXI_RETAIN_GRACE_SECONDS (default: the environment's). Once started, `backend_socket` and
-    `backend_ticket` let the soak join as the backend too.
+    TAXI_RETAIN_GRACE_SECONDS (default: the environment's); `environment`: more variables for
+    its processes. Once started, `backend_socket` and `backend_ticket` let the soak join as the
+    backend too.
     """
 
-    def __init__(self, reactor, *, database_url: str, log_path: Path, floor: bool, grace: float | None = None):
+    def __init__(self, reactor, *, database_url: str, log_path: Path, floor: bool, grace: float | None = None,
+                 environment: dict[str, str] | None = None):  # fmt: skip
         self._reactor = reactor
         self.floor = floor
         self.database_url = database_url
         self.grace = grace
+        self.environment = environment
         self.port = free_port()
         self.url = f"ws://127.0.0.1:{self.port}/ws"
         self.log_path = log_path
@@ -87,7 +90,8 @@ class LocalNode:
             database_url=self.database_url, port=self.port, retain_grace_seconds=self.grace
         )
         globalLogPublisher.addObserver(self._observe)
-        self._node = TaxiNode(self._reactor, settings, backend_command=STUB_COMMAND if self.floor else None)
+        self._node = TaxiNode(self._reactor, settings, backend_command=STUB_COMMAND if self.floor else None,
+                              environment=self.environment)  # fmt: skip
         self._node.startService()
         deadline = time.monotonic() + START_TIMEOUT
         while not (self._ready_lines and port_open(self.port)):

@@ -76,8 +76,9 @@ def _draw_memory(ax, run: list[dict], after: dict, warm_up_trips: int, bound: fl
 
 
 def plot_city_sweep(points: list[dict], path: str, title: str) -> None:
-    """The city's sweep: router CPU per trip (net of the position updates, and gross), and the
-    times to the first offer and to the accept, against the number of drivers."""
+    """The city's sweep: router CPU per trip (with the positions paused, net of the position
+    updates, and gross), and the times to the first offer and to the accept, against the
+    number of drivers."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -85,12 +86,25 @@ def plot_city_sweep(points: list[dict], path: str, title: str) -> None:
 
     drivers = [p["drivers"] for p in points]
     figure, (cpu, latency) = plt.subplots(1, 2, figsize=(12, 4.8), sharex=True)
-    for key, label, style in (("cpu_ms_per_trip_net", "net of positions", "-"), ("cpu_ms_per_trip", "gross", ":")):
-        cpu.plot(drivers, [p[key]["router"] for p in points], style, color="tab:blue", marker="o", label=label)
-    cpu.axhline(1.5 * points[0]["cpu_ms_per_trip_net"]["router"], color="tab:red", linewidth=0.8,
-                label=f"goal: 1.5 × at {drivers[0]}")  # fmt: skip
+    lines = [(lambda p: p["cpu_ms_per_trip_net"], "net of positions", "--")]
+    if all(p.get("paused") for p in points):  # the goal's figure, when every point has it
+        lines.insert(0, (lambda p: p["paused"]["cpu_ms_per_trip"], "positions paused, less idle", "-"))
+    for figure_of, label, style in lines:
+        cpu.plot(drivers, [figure_of(p)["router"] for p in points], style, color="tab:blue", marker="o", label=label)
+    cpu.axhline(1.5 * lines[0][0](points[0])["router"], color="tab:red", linewidth=0.8,
+                label=f"goal: 1.5 × {lines[0][1]} at {drivers[0]}")  # fmt: skip
+    cpu.axhline(0, color="black", linewidth=0.5)
+    highest = max([1.5 * lines[0][0](points[0])["router"]] + [f(p)["router"] for f, _, _ in lines for p in points])
+    cpu.set_ylim(top=1.5 * highest)  # room for the legends above the lines
+    # Gross is mostly the position updates (D/10 a second): ten times the others at 3,000
+    # drivers, so on an axis of its own, or it flattens them.
+    gross = cpu.twinx()
+    gross.plot(drivers, [p["cpu_ms_per_trip"]["router"] for p in points], ":", color="tab:gray", marker="s",
+               label="gross, with the positions (right axis)")  # fmt: skip
+    gross.set_ylim(bottom=0)
+    gross.tick_params(axis="y", colors="tab:gray")
+    gross.legend(fontsize=8, loc="upper right")
     cpu.set_title("router CPU ms per trip", fontsize=10)
-    cpu.set_ylim(bottom=0)
     for name, label, color in (("first_offer_ms", "request → first offer", "tab:green"),
                                ("accept_ms", "request → accepted", "tab:orange")):  # fmt: skip
         for q, style in (("p50", "-"), ("p99", "--")):
@@ -102,7 +116,7 @@ def plot_city_sweep(points: list[dict], path: str, title: str) -> None:
         ax.set_xticks(drivers, [str(d) for d in drivers])
         ax.set_xlabel("drivers in the city")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left" if ax is cpu else "best")
     figure.suptitle(title, fontsize=11)
     figure.tight_layout()
     figure.savefig(path, dpi=110)

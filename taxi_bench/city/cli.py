@@ -73,5 +73,7 @@ def _describe(args, drivers: int, database: str) -> str:
 
 def _growth_line(growth: dict) -> str:
     verdict = "met" if growth["met"] else "MISSED"
-    return (f"router CPU per trip, D={growth['to']} ÷ D={growth['from']}: {growth['net']:.2f} net of positions "
-            f"({growth['gross']:.2f} gross); goal ≤ {growth['bound']:g}: {verdict}")  # fmt: skip
+    paused = "not measured" if growth["paused"] is None else f"{growth['paused']:.2f}"
+    return (f"router CPU per trip, D={growth['to']} ÷ D={growth['from']}: {paused} with positions paused, "
+            f"{growth['net']:.2f} net of positions ({growth['gross']:.2f} gross); "
+            f"goal ≤ {growth['bound']:g}, on the {growth['judged_on']} figure: {verdict}")  # fmt: skip

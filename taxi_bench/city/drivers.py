@@ -47,7 +47,7 @@ class SimDriver:
 class Fleet:
     def __init__(self, reactor, ledger: Ledger, city: City, behaviour: Behaviour, rng: random.Random,
                  clock=time.perf_counter):  # fmt: skip
-        self._reactor, self._ledger, self._city = reactor, ledger, city
+        self._reactor, self.ledger, self._city = reactor, ledger, city
         self._behaviour, self._rng, self._clock = behaviour, rng, clock
         self.drivers: list[SimDriver] = []
         self._slots: list[list[SimDriver]] = [[] for _ in range(SLOTS)]
@@ -89,7 +89,7 @@ class Fleet:
         at = self._clock()
         if self._ticks == 0:
             self._first_tick = at
-        self._ledger.tick_lag_seconds.append(max(0.0, at - (self._first_tick + self._ticks * TICK)))
+        self.ledger.tick_lag_seconds.append(max(0.0, at - (self._first_tick + self._ticks * TICK)))
         for _ in range(count):
             for driver in self._slots[self._ticks % SLOTS]:
                 self._locate(driver, at)
@@ -101,16 +101,16 @@ class Fleet:
         d.addCallbacks(self._located, partial(self._ledger_failure, uris.DRIVER_LOCATE), callbackArgs=(at,))
 
     def _located(self, _result, at: float) -> None:
-        self._ledger.locates += 1
-        self._ledger.locate_seconds.append(self._clock() - at)
+        self.ledger.locates += 1
+        self.ledger.locate_seconds.append(self._clock() - at)
 
     def _ledger_failure(self, what: str, failure) -> None:
-        self._ledger.failed(what, failure.value)
+        self.ledger.failed(what, failure.value)
 
     def _on_event(self, driver: SimDriver, trip: dict, offer: str | None = None, expires: str | None = None) -> None:
-        if not self._ledger.ours(trip):
+        if not self.ledger.ours(trip):
             return  # someone else's trip on a shared node
-        self._ledger.delivered(driver.authid, self._clock(), trip, offer)
+        self.ledger.delivered(driver.authid, self._clock(), trip, offer)
         if offer == "closed" and driver.weighing == trip["nk"]:
             driver.weighing = None  # his app took the offer away: nothing to accept any more
         elif offer == "open" and driver.available:
@@ -127,7 +127,7 @@ class Fleet:
         try:
             await self._drive(driver, nk)
         except Exception as error:
-            self._ledger.failed(f"driver {driver.authid} on {nk}", error)
+            self.ledger.failed(f"driver {driver.authid} on {nk}", error)
         finally:
             driver.driving = False
 
@@ -135,9 +135,9 @@ class Fleet:
         try:
             await driver.session.call(uris.TRIP_UPDATE, nk=nk, status="STARTED")
         except ApplicationError as refused:  # another driver of the batch was quicker, say
-            self._ledger.accepts_lost[refused.error] += 1
+            self.ledger.accepts_lost[refused.error] += 1
             return
-        self._ledger.trip(nk).accepted_at = self._clock()
+        self.ledger.trip(nk).accepted_at = self._clock()
         for status in STEPS_AFTER_ACCEPT:
             await driver.session.call(uris.TRIP_UPDATE, nk=nk, status=status)
 

@@ -26,7 +26,7 @@ TRIP_TIMEOUT = 180.0
 class Riders:
     def __init__(self, reactor, ledger: Ledger, city: City, rng: random.Random, clock=time.perf_counter,
                  trip_timeout: float = TRIP_TIMEOUT):  # fmt: skip
-        self._reactor, self._ledger, self._city, self._rng, self._clock = reactor, ledger, city, rng, clock
+        self._reactor, self.ledger, self._city, self._rng, self._clock = reactor, ledger, city, rng, clock
         self._trip_timeout = trip_timeout
         self.sessions: list[client.Client] = []
 
@@ -42,12 +42,13 @@ class Riders:
             [limit.run(lambda name=name: defer.ensureDeferred(one(name))) for name in names], consumeErrors=True
         )
 
-    async def run(self, request_times, progress) -> float:
+    async def run(self, request_times, progress, first: int = 0) -> float:
         """A request at each of `request_times` (seconds from now), the riders taking turns;
-        returns once every trip has ended (or was given up on): the seconds it took."""
+        returns once every trip has ended (or was given up on): the seconds it took. The
+        requests are numbered from `first` (their request_ids must not repeat a run's)."""
         started = self._clock()
         trips = []
-        for k, at in enumerate(request_times):
+        for k, at in enumerate(request_times, start=first):
             wait = started + at - self._clock()
             if wait > 0:
                 await task.deferLater(self._reactor, wait, lambda: None)
@@ -61,16 +62,16 @@ class Riders:
         try:
             trip = await rider.call(
                 uris.TRIP_REQUEST,
-                pick_up_address=f"{self._ledger.tag} request {k}, {where.lat:.5f} {where.lng:.5f}",
+                pick_up_address=f"{self.ledger.tag} request {k}, {where.lat:.5f} {where.lng:.5f}",
                 drop_off_address=f"Central Station, platform {k % 12 + 1}",
-                request_id=f"{self._ledger.tag}-{k}",
+                request_id=f"{self.ledger.tag}-{k}",
                 pick_up_location={"lat": where.lat, "lng": where.lng},
             )
         except Exception as error:
-            self._ledger.failed(uris.TRIP_REQUEST, error)
+            self.ledger.failed(uris.TRIP_REQUEST, error)
             return
         nk = trip["nk"]
-        record = self._ledger.trip(nk)
+        record = self.ledger.trip(nk)
         record.requested_at, record.result_at = requested_at, self._clock()
         subscription = await rider.subscribe(
             partial(self._on_trip, nk), uris.trip_topic(nk), options=SubscribeOptions(get_retained=True)
@@ -78,15 +79,15 @@ class Riders:
         try:
             await _within(record.ended, self._trip_timeout, self._reactor)
         except defer.TimeoutError:
-            self._ledger.failed(f"trip {nk}", TimeoutError(f"not ended after {self._trip_timeout:g}s"))
+            self.ledger.failed(f"trip {nk}", TimeoutError(f"not ended after {self._trip_timeout:g}s"))
         finally:
             await subscription.unsubscribe()
             progress.update(1)
 
     def _on_trip(self, nk: str, trip: dict) -> None:
-        self._ledger.rider_deliveries += 1
+        self.ledger.rider_deliveries += 1
         if trip["status"] in ENDINGS:
-            self._ledger.end(nk, trip["status"], self._clock())
+            self.ledger.end(nk, trip["status"], self._clock())
 
     def close(self) -> None:
         for session in self.sessions:

@@ -41,7 +41,8 @@ def test_the_table_is_printed(city_run):
     stdout, _ = city_run
     for words in ("completed trips/s", "request → first offer", "request → accepted", "share expired",
                   "router deliveries per trip", "offers reached exactly their batch",
-                  "router CPU ms per trip", "backend CPU ms per position update"):  # fmt: skip
+                  "router CPU ms per trip", "router CPU ms per trip, positions paused",
+                  "backend CPU ms per position update"):  # fmt: skip
         assert words in stdout, stdout
     assert re.search(r"offers reached exactly their batch +yes: ", stdout), stdout
 
@@ -51,8 +52,10 @@ def test_every_trip_completes_and_every_offer_reached_exactly_its_batch(city_run
     (point,) = document["points"]
     assert (point["requested"], point["completed"], point["expired"], point["unended"]) == (TRIPS, TRIPS, 0, 0)
     assert point["errors"] == []
-    audit = point["audit"]
-    assert audit["offers_made"] >= TRIPS and audit["open"] >= audit["offers_made"]
+    paused = point["paused"]  # the same trips again, the drivers silent
+    assert (paused["requested"], paused["completed"], paused["expired"], paused["unended"]) == (TRIPS, TRIPS, 0, 0)
+    audit = point["audit"]  # the offers of both
+    assert audit["offers_made"] >= 2 * TRIPS and audit["open"] >= audit["offers_made"]
     assert (audit["stray"], audit["missed"], audit["left_open"]) == (0, 0, 0)
 
 
@@ -66,6 +69,7 @@ def test_the_json_holds_every_figure(city_run):
     assert point["positions"]["updates"] == pytest.approx(DRIVERS, abs=1)  # one each, give or take a slot
     for process in ("router", "backend", "bench"):
         assert process in point["cpu_ms_per_trip"] and process in point["cpu_ms_per_trip_net"]
+        assert process in point["paused"]["cpu_ms_per_trip"] and process in point["paused"]["idle_cpu_percent"]
     assert {"router", "backend"} <= set(point["positions"]["cpu_ms_per_update"])
     assert point["loadavg"][0].count(" ") == 4  # /proc/loadavg's line, as it was
     assert document["rate"] == 1 and document["trips"] == TRIPS

@@ -1,7 +1,8 @@
 """Hostile clients: every procedure called with whatever hypothesis makes up — wrong types,
 huge strings, nested lists and maps, any unicode (lone surrogates included, where the
-serializer can carry them), NUL, extra keys, positional arguments — through the real router,
-in all four ways of writing WAMP (JSON, JSON with ASCII escapes, msgpack, CBOR).
+serializer can carry them), NUL, extra keys, positional arguments, latitudes and longitudes
+out of range or not numbers, pick-up locations with keys missing or added — through the real
+router, in all four ways of writing WAMP (JSON, JSON with ASCII escapes, msgpack, CBOR).
 
 Every call must be answered, with a result or one of the contract's taxi.error.* (never
 taxi.error.internal), whose text gives nothing away; a call left unanswered, a connection
@@ -9,7 +10,7 @@ lost, any other error is a crash. The node must keep serving (same backend proce
 logged as a failure), and the database hold exactly what the calls that succeeded made.
 Each procedure is called by the role it is for, so wamp.error.not_authorized is not
 expected (test_authorization_matrix.py asks the other roles). CI makes 1 500 calls per
-database, --long 10 000.
+database, --long 10 000. The calls themselves are drawn in fuzz_calls.py.
 
 How hypothesis and Twisted meet: the @given function runs in a thread of its own, and each
 example (a batch of calls) is fired from there into the reactor and awaited
@@ -19,18 +20,13 @@ machinery, shrinking included: a failure is reported as the smallest batch that 
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 
-import cbor2
-import msgpack
 import pytest
 import pytest_twisted
-from autobahn.wamp import message
 from autobahn.wamp.exception import ApplicationError
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
@@ -41,8 +37,8 @@ from components.router_guard import UNPASSABLE
 from taxi_core.db import engine_url
 
 from ..support.users import Users
-from ..support.wamp import SERIALIZERS as WIRE_SERIALIZERS
 from ..support.wamp import connect
+from .fuzz_calls import ROLE, SERIALIZERS, Call, calls
 
 pytestmark = [
     pytest.mark.e2e,
@@ -53,135 +49,11 @@ pytestmark = [
 
 BATCH = 25
 ANSWER_TIMEOUT = 30
-# The router refuses a message over 65 536 bytes by closing the connection (tests/faults/
-# test_slow_clients.py shows that); the fuzz stays under it, its huge values included.
-MESSAGE_LIMIT = 65_536 - 64
-HUGE_BYTES = 58_000
-ROLE = {"user.signup": "anonymous", "trip.request": "rider", "trip.update": "driver", "trip.cancel": "rider",
-        "trip.get": "rider", "trip.history": "rider", "trip.list": "driver", "trip.available": "driver"}  # fmt: skip
-ARGUMENTS = {
-    "user.signup": ["username", "password", "role", "first_name", "last_name"],
-    "trip.request": ["pick_up_address", "drop_off_address", "request_id"],
-    "trip.update": ["nk", "status"],
-    "trip.cancel": ["nk"],
-    "trip.get": ["nk"],
-    "trip.history": ["nk"],
-    "trip.list": ["active"],
-    "trip.available": [],
-}
-# Names a client might try to slip in: identities, and other procedures' arguments. Not
-# "options", which Autobahn's client API takes for its own CallOptions.
-SLIPPED_IN = ["rider", "driver", "caller", "authid", "authrole", "user", "id", "status", "nk", "role", "password_hash"]
 CONTRACT_ERRORS = {"taxi.error.invalid_argument", "taxi.error.username_taken", "taxi.error.not_found",
                    "taxi.error.trip_taken", "taxi.error.invalid_transition"}  # fmt: skip
 LEAKS = ("SELECT", "INSERT", "UPDATE ", "DELETE ", "Traceback", 'File "', ".py", "sqlalchemy", "psycopg", "sqlite",
          "site-packages", "/tmp/", "/work/", "0x7f")  # fmt: skip
-STATUSES = ["REQUESTED", "STARTED", "IN_PROGRESS", "COMPLETED", "CANCELED"]
-RANK = {"REQUESTED": 0, "STARTED": 1, "IN_PROGRESS": 2, "COMPLETED": 3, "CANCELED": 3}
-SERIALIZERS = ["json", "json-ascii", "msgpack", "cbor"]
-WIRE = {name: WIRE_SERIALIZERS[name]() for name in SERIALIZERS}
-# Tags CBOR leaves to applications: the router keeps them as they are. A registered tag
-# with a malformed content (a "rational" that is a string) fails the router's decoding,
-# and the router closes that connection, as it does for any malformed message.
-UNASSIGNED_CBOR_TAGS = st.integers(60_000, 2**32)
-
-
-# --- what a hostile client sends ---
-
-
-def texts(serializer: str, **sizes):
-    # Only escaped JSON can carry a lone surrogate; UTF-8 (JSON, msgpack, CBOR) cannot.
-    codec = None if serializer == "json-ascii" else "utf-8"
-    strings = st.text(st.characters(codec=codec, exclude_categories=()), **sizes)
-    if serializer.startswith("json"):
-        # In WAMP's JSON a string that starts with NUL is binary, base64 after the NUL; one that
-        # is not base64 is a malformed message, and the router closes the connection
-        # (test_a_malformed_message_costs_its_sender_the_connection_and_no_one_else_anything).
-        strings = strings.filter(lambda string: not string.startswith("\x00"))
-    return strings
-
-
-def wire_size(serializer: str, value: str) -> int:
-    if serializer.startswith("json"):
-        return len(json.dumps(value, ensure_ascii=serializer == "json-ascii").encode("utf-8", "surrogatepass"))
-    return len(value.encode("utf-8"))
-
-
-def huge(serializer: str):
-    """A string of up to HUGE_BYTES on the wire: a short drawn unit, repeated."""
-
-    def fill(unit: str, size: int) -> str:
-        return unit * max(1, size // wire_size(serializer, unit))
-
-    return st.builds(fill, texts(serializer, min_size=1, max_size=6), st.integers(1_000, HUGE_BYTES))
-
-
-def values(serializer: str):
-    ints = st.integers(-(2**63), 2**64 - 1) if serializer == "msgpack" else st.integers() | st.integers(2**64, 2**90)
-    scalars = st.none() | st.booleans() | ints | st.floats() | texts(serializer, max_size=30) | st.binary(max_size=16)
-    if serializer == "cbor":  # types only CBOR has, which the router decodes into Python objects
-        scalars |= (st.datetimes(timezones=st.just(dt.timezone.utc)) | st.decimals(allow_nan=False) | st.uuids()
-                    | st.builds(cbor2.CBORTag, UNASSIGNED_CBOR_TAGS, st.text(max_size=5)) | st.just(cbor2.undefined)
-                    | st.frozensets(st.integers(), max_size=3))  # fmt: skip
-    if serializer == "msgpack":
-        scalars |= st.builds(msgpack.ExtType, st.integers(0, 127), st.binary(max_size=8))
-    return st.recursive(
-        scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys(serializer), inner, max_size=4), max_leaves=12
-    )
-
-
-def keys(serializer: str):
-    return texts(serializer, max_size=12).filter(lambda key: key != "options")
-
-
-def plausible(name: str, serializer: str, nks: list[str]):
-    """Values near the valid ones, so that calls get past the first check and some succeed."""
-    words = texts(serializer, min_size=1, max_size=30)
-    return {
-        "username": st.from_regex(r"[\w.@+-]{1,24}", fullmatch=True) | words,
-        "password": texts(serializer, min_size=6, max_size=40),
-        "role": st.sampled_from(["rider", "driver", "Rider", " driver ", "admin", "backend", "trusted", "anonymous"]),
-        "nk": st.sampled_from(nks) | st.from_regex(r"[0-9a-fA-F]{30,34}", fullmatch=True),
-        "status": st.sampled_from([*STATUSES, "started", "ACCEPTED", " STARTED"]),
-        "active": st.booleans(),
-    }.get(name, words)
-
-
-@dataclass
-class Call:
-    serializer: str
-    procedure: str
-    args: list
-    kwargs: dict
-
-    def wire_size(self) -> int:
-        wamp_call = message.Call(1, self.procedure, args=self.args or None, kwargs=self.kwargs or None)
-        return len(WIRE[self.serializer].serialize(wamp_call)[0])
-
-    def sent_text(self) -> str:
-        """Everything the client sent, as text: an error may echo it back (that is no leak)."""
-        return repr((self.procedure, self.args, self.kwargs))
-
-
-@st.composite
-def calls(draw, nks: list[str]):
-    serializer = draw(st.sampled_from(SERIALIZERS))
-    procedure = draw(st.sampled_from(list(ARGUMENTS)))
-    anything = values(serializer)
-    kwargs = {}
-    for name in ARGUMENTS[procedure]:
-        how = draw(st.sampled_from(["plausible", "plausible", "anything", "absent"]))
-        if how != "absent":
-            kwargs[name] = draw(plausible(name, serializer, nks) if how == "plausible" else anything)
-    if draw(st.integers(0, 3)) == 0:
-        extra_keys = st.sampled_from(SLIPPED_IN) | keys(serializer)
-        kwargs.update(draw(st.dictionaries(extra_keys, anything, min_size=1, max_size=3)))
-    args = draw(st.lists(anything, min_size=1, max_size=3)) if draw(st.integers(0, 5)) == 0 else []
-    if draw(st.integers(0, 7)) == 0:  # one huge value at most
-        kwargs[draw(st.sampled_from([*ARGUMENTS[procedure], "x"]))] = draw(huge(serializer))
-    call = Call(serializer, procedure, args, kwargs)
-    assume(call.wire_size() <= MESSAGE_LIMIT)  # (a rare huge value beside big nested ones)
-    return call
+RANK = {"REQUESTED": 0, "STARTED": 1, "IN_PROGRESS": 2, "COMPLETED": 3, "CANCELED": 3, "EXPIRED": 3}
 
 
 # --- the hostile clients, and what they got ---
@@ -195,6 +67,7 @@ class Tally:
     crashes: list = field(default_factory=list)  # (call, what went wrong): unanswered, internal, off-contract
     leaks: list = field(default_factory=list)  # (call, error text)
     signed_up: list = field(default_factory=list)  # users that user.signup returned
+    located: set = field(default_factory=set)  # (lat, lng) of every driver.locate that succeeded
     trip_states: dict = field(default_factory=dict)  # nk -> furthest trip returned by any call
 
     def __str__(self):
@@ -223,6 +96,8 @@ class Tally:
                         self.trip_states[trip["nk"]] = trip
             if call.procedure == "user.signup":
                 self.signed_up.append(outcome)
+            if call.procedure == "driver.locate":
+                self.located.add((float(call.kwargs["lat"]), float(call.kwargs["lng"])))
 
 
 @dataclass
@@ -271,12 +146,34 @@ def rows(database_url: str) -> dict:
         with engine.connect() as connection:
             users = connection.execute(text("SELECT username, role, first_name, last_name FROM users")).all()
             trips = connection.execute(text(
-                "SELECT t.nk, t.status, r.username, d.username, t.pick_up_address, t.drop_off_address"
+                "SELECT t.nk, t.status, r.username, d.username, t.pick_up_address, t.drop_off_address,"
+                " t.pick_up_lat, t.pick_up_lng"
                 " FROM trips t JOIN users r ON r.id = t.rider_id LEFT JOIN users d ON d.id = t.driver_id"
+            )).all()  # fmt: skip
+            positions = connection.execute(text(
+                "SELECT u.username, p.lat, p.lng FROM driver_positions p JOIN users u ON u.id = p.driver_id"
             )).all()  # fmt: skip
     finally:
         engine.dispose()
-    return {"users": {tuple(u) for u in users}, "trips": {t[0]: tuple(t) for t in trips}}
+    return {"users": {tuple(u) for u in users}, "trips": {t[0]: tuple(t) for t in trips},
+            "positions": {username: (lat, lng) for username, lat, lng in positions}}  # fmt: skip
+
+
+def as_row(trip: dict) -> tuple:
+    """The trips row `rows` reads, as a trip the service returned says it is."""
+    driver = trip["driver"]["username"] if trip["driver"] else None
+    where = trip.get("pick_up_location") or {"lat": None, "lng": None}
+    return (trip["nk"], trip["status"], trip["rider"]["username"], driver, trip["pick_up_address"],
+            trip["drop_off_address"], where["lat"], where["lng"])  # fmt: skip
+
+
+def settled(row: tuple, expected: tuple) -> bool:
+    """The row is as expected, or the dispatcher has since expired the located request (its
+    TAXI_REQUEST_TIMEOUT_SECONDS may end while the fuzz runs: no call returns that)."""
+    if row == expected:
+        return True
+    expired = expected[1] == "REQUESTED" and row[1] == "EXPIRED" and row[6] is not None
+    return expired and row[:1] + row[2:] == expected[:1] + expected[2:]
 
 
 @pytest.fixture
@@ -309,11 +206,22 @@ async def test_no_argument_a_client_can_send_crashes_leaks_or_corrupts(node, fuz
     figure(str(tally))
     assert fuzzers.all_attached(), tally.crashes[:3]
     assert sum(tally.calls.values()) >= fuzz_calls
+    # The fuzzing driver is where one of his accepted positions put him (the batch's calls
+    # race, so which one is the last committed's), or where he was.
+    driver_name = fuzzers.driver["username"]
+    fuzzed = (await threads.deferToThread(rows, node.database_url))["positions"].get(driver_name)
+    assert fuzzed in tally.located if tally.located else fuzzed == before["positions"].get(driver_name)
 
     # Still serving, with the same backend process, and nothing logged as a failure.
     assert {p.pid for p in node.backend_processes()} == backends
     assert node.log_count("unexpected failure") + node.log_count("Traceback") == failures_logged
     rider, driver = fuzzers.sessions["rider", "json"], fuzzers.sessions["driver", "json"]
+    where = {"lat": 52.52, "lng": 13.41}
+    await driver.call("driver.locate", **where)
+    located = await rider.call("trip.request", pick_up_address="Located", drop_off_address="After", pick_up_location=where)
+    # (offered to him only if no fuzzed accept left him driving: not asserted)
+    assert located["pick_up_location"] == where and located["dispatch"]["state"] in ("offering", "searching")
+    tally.trip_states[located["nk"]] = await rider.call("trip.cancel", nk=located["nk"])
     trip = await rider.call("trip.request", pick_up_address="After", drop_off_address="Fuzzing")
     accepted = await driver.call("trip.update", nk=trip["nk"], status="STARTED")
     assert await rider.call("trip.get", nk=trip["nk"]) == accepted
@@ -325,8 +233,12 @@ async def test_no_argument_a_client_can_send_crashes_leaks_or_corrupts(node, fuz
     assert after["users"] - before["users"] == made
     assert set(after["trips"]) - set(before["trips"]) == set(tally.trip_states) - set(before["trips"])
     for nk, trip in tally.trip_states.items():
-        driver = trip["driver"]["username"] if trip["driver"] else None
-        expected = (nk, trip["status"], trip["rider"]["username"], driver, trip["pick_up_address"], trip["drop_off_address"])
-        assert after["trips"][nk] == expected
+        assert settled(after["trips"][nk], as_row(trip)), (after["trips"][nk], as_row(trip))
     untouched = set(before["trips"]) - set(tally.trip_states)
-    assert {nk: after["trips"][nk] for nk in untouched} == {nk: before["trips"][nk] for nk in untouched}
+    changed = {nk: (before["trips"][nk], after["trips"][nk]) for nk in untouched
+               if not settled(after["trips"][nk], before["trips"][nk])}  # fmt: skip
+    assert changed == {}
+    # The fuzzing driver is where he was sent last, and no other driver has moved.
+    assert after["positions"][driver_name] == (where["lat"], where["lng"])
+    others = {name: where for name, where in after["positions"].items() if name != driver_name}
+    assert others == {name: where for name, where in before["positions"].items() if name != driver_name}
