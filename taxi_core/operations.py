@@ -46,7 +46,8 @@ def figures(db: Database, now: dt.datetime) -> Figures:
         outbox, oldest = session.execute(
             select(func.count(), func.min(TripEvent.created)).select_from(OutboxEntry).join(TripEvent)
         ).one()
-    waited = (now - _aware(oldest)).total_seconds() if oldest is not None else 0.0
+    # min() keeps the column's type (UTCDateTime): `oldest` is aware UTC on both databases.
+    waited = (now - oldest).total_seconds() if oldest is not None else 0.0
     return Figures(
         trips={status.value: by_status.get(status.value, 0) for status in TripStatus},
         offers=offers or 0,
@@ -54,9 +55,3 @@ def figures(db: Database, now: dt.datetime) -> Figures:
         outbox_oldest_seconds=max(waited, 0.0),
     )
 
-
-def _aware(moment) -> dt.datetime:
-    # func.min() bypasses the column's UTCDateTime type: SQLite gives back its text, naive.
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
