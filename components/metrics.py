@@ -2,8 +2,9 @@
 
 Every client procedure goes through one place, TripProcedures' handler (components/trips.py),
 which tells `called` how each call ended: its procedure, "ok" or the error URI it was answered
-with (the contract's finite set: components/errors.py, or the router's wamp.error.* that the
-handler never sees), and how long it took on this backend, from the INVOCATION to the answer.
+with (components/errors.py's few: the labels stay a small set), and how long it took on this
+backend, from the INVOCATION to the answer. What the router answers itself (no backend, a
+refusal, a backend gone mid-call) never reaches a backend, and is not counted here.
 The gauges are filled at scrape time (components/metrics_http.py): from the database (trips
 by status, offers, the outbox) and from the router (sessions by role).
 
