@@ -67,6 +67,9 @@ setup(
         # with NumPy 2 every import of autobahn's serializers prints a NumPy ABI traceback.
         # numpy<2 keeps `pip check` clean and the tracebacks gone.
         "numpy<2",
+        # The backends' metrics (components/metrics.py): CollectorRegistry and the text format,
+        # stable for years; 0.20 is simply the oldest we have run.
+        "prometheus-client>=0.20",
     ],
     extras_require={
         # playwright drives Debian's `chromium` for tests/browser (never `playwright install`);

@@ -22,7 +22,10 @@ from .crash_before_publish import crashing_before_publish
 from .dbpool import DBPool
 from .dispatcher import Dispatcher
 from .drivers import DRIVER_PROCEDURES
+from .health import HealthCheck
 from .logs import log_level, start_logging
+from .metrics import Metrics
+from .metrics_http import MetricsResource, MetricsServer, RouterSession
 from .outbox import Publisher, Sweeper
 from .process import serve
 from .trips import TripProcedures
@@ -43,11 +46,13 @@ log = Logger(namespace="components.backend")
 
 
 class BackendConnection(Service):
-    """Keeps one WAMP session to the router, registering every procedure each time it joins."""
+    """Keeps one WAMP session to the router, registering every procedure each time it joins;
+    the `last` handlers' once all the others' are registered (components/health.py says why)."""
 
-    def __init__(self, reactor, settings: Settings, handlers):
+    def __init__(self, reactor, settings: Settings, handlers, last=()):
         self._reactor = reactor
         self._handlers = handlers
+        self._last = last
         self._socket = settings.backend_socket
         self._waiting = task.LoopingCall(self._connect_once_the_router_listens)
         self._waiting.clock = reactor
@@ -70,9 +75,14 @@ class BackendConnection(Service):
         self._component.on_join(self._on_join)
 
     def _on_join(self, session, details):
-        d = gatherResults([registration for handler in self._handlers for registration in handler.register(session)])
+        d = self._register(session, self._handlers)
+        d.addCallback(lambda first: self._register(session, self._last).addCallback(lambda last: first + last))
         d.addCallback(lambda registrations: log.info("backend ready: {n} procedures registered", n=len(registrations)))
         return d
+
+    @staticmethod
+    def _register(session, handlers):
+        return gatherResults([registration for handler in handlers for registration in handler.register(session)])
 
     def startService(self) -> None:
         super().startService()
@@ -114,14 +124,20 @@ def make_backend(reactor, settings: Settings) -> MultiService:
     dispatcher.setServiceParent(backend)
     # The Publisher itself, unless a fault test asks the backend to crash before publishing.
     steps_publisher = crashing_before_publish(publisher, os.environ)
+    metrics, router = Metrics(), RouterSession()
     handlers = [
         Authenticator(service, pool),
-        TripProcedures(service, pool, steps_publisher),
-        TripProcedures(dispatching, pool, publisher, DRIVER_PROCEDURES),
+        TripProcedures(service, pool, steps_publisher, metrics=metrics),
+        TripProcedures(dispatching, pool, publisher, DRIVER_PROCEDURES, metrics=metrics),
         sweeper,
         dispatcher,
+        router,
     ]
-    BackendConnection(reactor, settings, handlers).setServiceParent(backend)
+    last = [HealthCheck(database, pool)]
+    BackendConnection(reactor, settings, handlers, last).setServiceParent(backend)
+    if settings.metrics_port is not None:
+        resource = MetricsResource(metrics, database, pool, router)
+        MetricsServer(reactor, resource, settings.metrics_host, settings.metrics_port).setServiceParent(backend)
     return backend
 
 

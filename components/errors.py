@@ -14,6 +14,7 @@ from taxi_core.domain import (
     TripTaken,
     UsernameTaken,
 )
+from taxi_core.db import DatabaseUnreachable
 
 INTERNAL = "taxi.error.internal"
 INVALID_ARGUMENT = "taxi.error.invalid_argument"
@@ -21,6 +22,8 @@ AUTHENTICATION_FAILED = "wamp.error.authentication_failed"
 # The router's refusal (WAMP's own URI), answered by Crossbar and, for what Crossbar gets
 # wrong, by components/router_guard.py.
 NOT_AUTHORIZED = "wamp.error.not_authorized"
+# The backend's answer to the router's health check (components/health.py), never a client's.
+DATABASE_UNREACHABLE = "taxi.error.database_unreachable"
 
 ERROR_URIS = {
     InvalidArgument: INVALID_ARGUMENT,
@@ -29,6 +32,7 @@ ERROR_URIS = {
     TripTaken: "taxi.error.trip_taken",
     InvalidTransition: "taxi.error.invalid_transition",
     AuthenticationFailed: AUTHENTICATION_FAILED,
+    DatabaseUnreachable: DATABASE_UNREACHABLE,
 }
 
 log = Logger()

@@ -22,6 +22,7 @@ from taxi_core import validation
 from . import uris
 from .dbpool import DBPool
 from .errors import to_application_error
+from .metrics import Metrics
 from .outbox import Publisher
 
 # Several backend processes may register the same procedures; the router spreads calls
@@ -92,13 +93,18 @@ PROCEDURES = [
 
 class TripProcedures:
     """Registers `procedures` (by default PROCEDURES: the user.* and trip.* ones, whose service
-    is a TaxiService) on a WAMP session and publishes their events."""
+    is a TaxiService) on a WAMP session and publishes their events. Every call a client makes
+    goes through here, so `metrics` records them all here (components/metrics.py)."""
 
-    def __init__(self, service, pool: DBPool, publisher: Publisher, procedures: list[Procedure] = PROCEDURES):
+    def __init__(
+        self, service, pool: DBPool, publisher: Publisher, procedures: list[Procedure] = PROCEDURES,
+        metrics: Metrics | None = None,
+    ):  # fmt: skip
         self._service = service
         self._pool = pool
         self._publisher = publisher
         self._procedures = procedures
+        self._metrics = metrics or Metrics()
 
     def register(self, session):
         return [
@@ -108,11 +114,13 @@ class TripProcedures:
 
     def _handler(self, session, procedure: Procedure):
         def handle(*args, details, **kwargs):
+            started = self._metrics.clock()
             d = maybeDeferred(procedure.arguments.clean, args, kwargs)
             caller = Caller(details.caller_authid, details.caller)
             d.addCallback(lambda clean: self._pool.run(procedure.run, self._service, caller, clean))
             d.addCallback(self._publish_then_reply, session, procedure)
             d.addErrback(to_application_error, procedure.uri)
+            d.addBoth(self._metrics.called, procedure.uri, started)
             return d
 
         return handle

@@ -28,6 +28,9 @@ AUTHENTICATE = "taxi.auth.authenticate"
 AUTHORIZE = "taxi.auth.authorize"
 # The router's own (components/router_retention.py): what it holds of trips; the backend's to call.
 ROUTER_RETAINED = "taxi.router.retained"
+# The backend's (components/health.py): does it serve, and does its database answer. Called by
+# the router's own GET /healthz (components/router_health.py), never by a client.
+HEALTH_CHECK = "taxi.health.check"
 
 DRIVERS_TOPIC = "taxi.drivers"
 TRIP_TOPIC_PREFIX = "taxi.trip."

@@ -62,6 +62,13 @@ def node_environment(
     }
 
 
+def backend_environment(env: dict[str, str], n: int) -> dict[str, str]:
+    """Backend n's: each serves its metrics on a port of its own, TAXI_METRICS_PORT for the
+    first and the next ones up for the others (docs/operations.md)."""
+    base = env.get("TAXI_METRICS_PORT", "").strip()
+    return {**env, "TAXI_METRICS_PORT": str(int(base) + n - 1)} if base else env
+
+
 def router_command(node_dir: str, level: LogLevel) -> list[str]:
     # Crossbar's level names are Twisted's (debug, info, warn, error, critical).
     return [
@@ -110,7 +117,8 @@ class TaxiNode(MultiService):
         self.backend_socket, self.backend_ticket = env["TAXI_BACKEND_SOCKET"], env["TAXI_BACKEND_TICKET"]
         self.monitor.addProcess("router", router_command(self.node_dir, self.level), env=env)
         for n in range(1, backends + 1):
-            self.monitor.addProcess(f"backend-{n}", backend_command or default_backend_command(), env=env)
+            command = backend_command or default_backend_command()
+            self.monitor.addProcess(f"backend-{n}", command, env=backend_environment(env, n))
 
     def _worth_relaying(self, event) -> PredicateResult:
         """Every child's lines, but for blank ones and Crossbar's word on its own orderly shutdown.

@@ -11,6 +11,8 @@ from .dispatch import Policy
 DEFAULT_DATABASE_URL = "sqlite:///taxi.sqlite3"
 DEFAULT_PORT = 8080
 DEFAULT_RETAIN_GRACE_SECONDS = 600.0
+# The metrics are for the operator's Prometheus, not the public (docs/operations.md).
+DEFAULT_METRICS_HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,10 @@ class Settings:
     retain_grace_seconds: float = DEFAULT_RETAIN_GRACE_SECONDS
     # How located requests are offered to drivers (taxi_core.dispatch.Policy has the defaults).
     dispatch: Policy = Policy()
+    # Where a backend serves its Prometheus metrics (components/metrics_http.py); None: nowhere.
+    # `taxi run --backends N` gives backend n the port TAXI_METRICS_PORT + n - 1 (taxi/supervisor.py).
+    metrics_port: int | None = None
+    metrics_host: str = DEFAULT_METRICS_HOST
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ, **overrides) -> "Settings":
@@ -39,6 +45,8 @@ class Settings:
             backend_ticket=environ.get("TAXI_BACKEND_TICKET", ""),
             retain_grace_seconds=_seconds(environ, "TAXI_RETAIN_GRACE_SECONDS", DEFAULT_RETAIN_GRACE_SECONDS),
             dispatch=_dispatch_policy(environ),
+            metrics_port=_port(environ, "TAXI_METRICS_PORT"),
+            metrics_host=environ.get("TAXI_METRICS_HOST", DEFAULT_METRICS_HOST),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -48,6 +56,15 @@ def _seconds(environ: Mapping[str, str], name: str, default: float, unit: str = 
     if not 0 <= seconds < float("inf"):
         raise ValueError(f"{name} must be a number of {unit}, 0 or more (got {environ[name]!r})")
     return seconds
+
+
+def _port(environ: Mapping[str, str], name: str) -> int | None:
+    if not environ.get(name, "").strip():
+        return None
+    port = int(environ[name])
+    if not 0 < port < 65536:
+        raise ValueError(f"{name} must be a TCP port, 1 to 65535 (got {environ[name]!r})")
+    return port
 
 
 def _dispatch_policy(environ: Mapping[str, str]) -> Policy:

@@ -17,8 +17,8 @@ change a single answer of the second.
 
 What the contract's "everything" means for backend, read here: every URI of the contract's
 own namespaces (trip.*, user.*, driver.*, taxi.*) for calls and subscriptions; registering trip.*,
-user.*, driver.* and taxi.auth.*; publishing taxi.*. Nothing else: not the router's wamp.* meta API, not a
-foreign namespace.
+user.*, driver.*, taxi.auth.* and taxi.health.*; publishing taxi.*; of the router's wamp.* meta API
+only calling wamp.session.count (its metrics' sessions by role). Nothing else: not a foreign namespace.
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ pytestmark = pytest.mark.e2e
 NOT_AUTHORIZED = "wamp.error.not_authorized"
 PROCEDURES = ["user.signup", "trip.request", "trip.update", "trip.cancel", "trip.get", "trip.history", "trip.list",
               "trip.available", "driver.locate", "driver.offline"]
-BACKEND_PROCEDURES = ["taxi.auth.authenticate", "taxi.auth.authorize"]
+BACKEND_PROCEDURES = ["taxi.auth.authenticate", "taxi.auth.authorize", "taxi.health.check"]
 ROUTER_PROCEDURES = ["taxi.router.retained"]  # the router's own, for the backend (components/router_retention.py)
-META = ["wamp.session.list", "wamp.registration.list", "wamp.session.on_join", "wamp.subscription.on_subscribe"]
+META = ["wamp.session.list", "wamp.session.count", "wamp.registration.list", "wamp.session.on_join",
+        "wamp.subscription.on_subscribe"]
 MADE_UP = ["trip.delete", "user.delete", "driver.teleport", "taxi.made_up", "taxi.trip.NOT-A-KEY", "taxi.trip.x.y",
            "com.example.news"]
 MAY_CALL = {
@@ -92,11 +93,11 @@ def contract_allows(name: str, role: str, action: str, uri: str, match: str, tri
 
 def backend_allows(action: str, uri: str) -> bool:
     """The backend's row, as read in the module's docstring."""
-    topic = uri.startswith("taxi.") and not uri.startswith("taxi.auth.")  # taxi.auth.* are procedures
+    topic = uri.startswith("taxi.") and not uri.startswith(("taxi.auth.", "taxi.health."))  # those are procedures
     return {
-        "call": uri.startswith(("trip.", "user.", "driver.", "taxi.")),
+        "call": uri.startswith(("trip.", "user.", "driver.", "taxi.")) or uri == "wamp.session.count",
         "subscribe": topic,
-        "register": uri.startswith(("trip.", "user.", "driver.", "taxi.auth.")),
+        "register": uri.startswith(("trip.", "user.", "driver.", "taxi.auth.", "taxi.health.")),
         "publish": topic,
     }[action]
 
