@@ -69,8 +69,10 @@ class DeviceService:
     def remove_device(self, *, user: str, public_key: str) -> list[int]:
         """Removes one of the caller's devices; returns the sessions that logged in with it."""
         with self._db.unit_of_work(write=True) as session:
-            device = _own_device(session, user, public_key, error=DeviceNotFound("no such device"))
-            return _remove(session, [device.id])
+            device_id = session.scalar(_locked_device_id(user, public_key))
+            if device_id is None:
+                raise DeviceNotFound("no such device")
+            return _remove(session, [device_id])
 
     def change_password(self, *, user: str, old_password: str, new_password: str, session_id: int | None = None) -> list[int]:
         """Sets a new password once the old one is checked, and removes every device of the user;
@@ -92,7 +94,7 @@ class DeviceService:
             ).rowcount  # fmt: skip
             if changed != 1:
                 raise WrongPassword("old_password is not the password")
-            ids = session.scalars(select(Device.id).join(User).where(User.username == user)).all()
+            ids = session.scalars(select(Device.id).join(User).where(User.username == user).with_for_update(of=Device)).all()
             return [sid for sid in _remove(session, ids) if sid != session_id]
 
     # --- what the router's cryptosign login asks and tells ---
@@ -113,15 +115,15 @@ class DeviceService:
         now = self._clock()
         try:
             with self._db.unit_of_work(write=True) as session:
-                device = session.scalar(_DEVICES_OF.where(User.username == username, Device.public_key == public_key))
-                if device is None:
+                device_id = session.scalar(_locked_device_id(username, public_key))
+                if device_id is None:
                     return False
-                device.last_used = now
+                session.execute(update(Device).where(Device.id == device_id).values(last_used=now))
                 # Every backend hears of every join: the first to write it records it, the others find it.
                 if session.get(DeviceSession, session_id) is None:
-                    session.add(DeviceSession(session_id=session_id, device_id=device.id, joined=now))
+                    session.add(DeviceSession(session_id=session_id, device_id=device_id, joined=now))
                 session.flush()
-                _forget_old_sessions(session, device.id)
+                _forget_old_sessions(session, device_id)
                 return True
         except IntegrityError:
             # Another backend recorded it at the same moment, or the device went meanwhile.
@@ -143,6 +145,17 @@ class DeviceService:
 
 _TAKEN = "this public_key is another user's"
 _DEVICES_OF = select(Device).join(Device.user)
+
+
+def _locked_device_id(username: str, public_key: str):
+    """The device's id, its row locked until the commit (PostgreSQL; SQLite has one writer at a
+    time anyway). A join being recorded and a removal take the same lock, so one of them goes
+    first: a removal then sees the join's session, or the join finds no device and says so. (Read
+    without the lock, a removal could miss a session recorded between its SELECT and its DELETE.)"""
+    return (
+        select(Device.id).join(Device.user)
+        .where(User.username == username, Device.public_key == public_key).with_for_update(of=Device)
+    )  # fmt: skip
 
 
 def _own_device(session: Session, user: str, public_key: str, *, error: Exception) -> Device:
