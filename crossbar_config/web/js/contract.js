@@ -4,7 +4,7 @@
 
 export const REALM = "taxi";
 
-export const AUTHMETHOD = Object.freeze({ ANONYMOUS: "anonymous", TICKET: "ticket" });
+export const AUTHMETHOD = Object.freeze({ ANONYMOUS: "anonymous", TICKET: "ticket", CRYPTOSIGN: "cryptosign" });
 
 export const PROCEDURE = Object.freeze({
   SIGNUP: "user.signup",
