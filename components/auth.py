@@ -24,14 +24,16 @@ from . import uris
 from .dbpool import DBPool
 from .errors import AUTHENTICATION_FAILED, to_application_error
 
+# Every user's own devices and password, whatever the role and however the session logged in.
+ACCOUNT = {uris.USER_ADD_DEVICE, uris.USER_DEVICES, uris.USER_REMOVE_DEVICE, uris.USER_CHANGE_PASSWORD}
 ROLE_RIGHTS = {
     Role.RIDER.value: {
-        "call": {uris.TRIP_REQUEST, uris.TRIP_CANCEL, uris.TRIP_LIST, uris.TRIP_GET, uris.TRIP_HISTORY},
+        "call": {uris.TRIP_REQUEST, uris.TRIP_CANCEL, uris.TRIP_LIST, uris.TRIP_GET, uris.TRIP_HISTORY, *ACCOUNT},
         "subscribe": set(),
     },
     Role.DRIVER.value: {
         "call": {uris.TRIP_UPDATE, uris.TRIP_LIST, uris.TRIP_GET, uris.TRIP_HISTORY, uris.TRIP_AVAILABLE,
-                 uris.DRIVER_LOCATE, uris.DRIVER_OFFLINE},  # fmt: skip
+                 uris.DRIVER_LOCATE, uris.DRIVER_OFFLINE, *ACCOUNT},  # fmt: skip
         "subscribe": {uris.DRIVERS_TOPIC},
     },
 }
@@ -45,7 +47,8 @@ class Authenticator:
         self._pool = pool
         # A wrong password, an unknown user and a malformed credential are one and the
         # same refusal, counted alike against the account and the peer.
-        self._accounts = LoginThrottle(ACCOUNT_POLICY, clock)
+        # The accounts' counts are shared with user.change_password (components/devices.py).
+        self.accounts = self._accounts = LoginThrottle(ACCOUNT_POLICY, clock)
         self._peers = LoginThrottle(PEER_POLICY, clock)
 
     def register(self, session):

@@ -12,6 +12,7 @@ from twisted.logger import Logger
 
 from taxi_core.config import Settings
 from taxi_core.db import Database
+from taxi_core.device_services import DeviceService
 from taxi_core.dispatching import Dispatching
 from taxi_core.services import TaxiService, utc_now
 from taxi_core.trip_log import Outbox
@@ -20,6 +21,7 @@ from . import uris
 from .auth import Authenticator
 from .crash_before_publish import crashing_before_publish
 from .dbpool import DBPool
+from .devices import DEVICE_PROCEDURES, DeviceLogins, PasswordChanges
 from .dispatcher import Dispatcher
 from .drivers import DRIVER_PROCEDURES
 from .health import HealthCheck
@@ -125,10 +127,15 @@ def make_backend(reactor, settings: Settings) -> MultiService:
     # The Publisher itself, unless a fault test asks the backend to crash before publishing.
     steps_publisher = crashing_before_publish(publisher, os.environ)
     metrics, router = Metrics(), RouterSession()
+    devices = DeviceService(database, policy=settings.devices)
+    authenticator = Authenticator(service, pool)
     handlers = [
-        Authenticator(service, pool),
+        authenticator,
         TripProcedures(service, pool, steps_publisher, metrics=metrics),
         TripProcedures(dispatching, pool, publisher, DRIVER_PROCEDURES, metrics=metrics),
+        TripProcedures(devices, pool, publisher, DEVICE_PROCEDURES, metrics=metrics),
+        PasswordChanges(devices, pool, authenticator.accounts),
+        DeviceLogins(devices, pool),
         sweeper,
         dispatcher,
         router,

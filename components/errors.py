@@ -8,6 +8,7 @@ from twisted.python.failure import Failure
 
 from taxi_core.domain import (
     AuthenticationFailed,
+    DeviceNotFound,
     InvalidArgument,
     InvalidTransition,
     TripNotFound,
@@ -29,6 +30,7 @@ ERROR_URIS = {
     InvalidArgument: INVALID_ARGUMENT,
     UsernameTaken: "taxi.error.username_taken",
     TripNotFound: "taxi.error.not_found",
+    DeviceNotFound: "taxi.error.not_found",
     TripTaken: "taxi.error.trip_taken",
     InvalidTransition: "taxi.error.invalid_transition",
     AuthenticationFailed: AUTHENTICATION_FAILED,

@@ -24,6 +24,7 @@ from .dbpool import DBPool
 from .errors import to_application_error
 from .metrics import Metrics
 from .outbox import Publisher
+from .sessions import end_after_answer, end_sessions
 
 # Several backend processes may register the same procedures; the router spreads calls
 # over them, and the others keep serving when one dies.
@@ -42,6 +43,9 @@ class Procedure:
     run: Callable[[object, Caller, dict], object]  # (TaxiService or Dispatching, caller, clean kwargs) -> result
     events: Callable[[object], tuple[Publication, ...]] = lambda result: ()
     reply: Callable[[object], object] = lambda result: result
+    # The WAMP sessions the router must end once the change has committed (a removed device's),
+    # ended before the caller has its answer (components/sessions.py).
+    ends: Callable[[object], list[int]] = lambda result: []
 
 
 def _changing(uri: str, arguments: validation.Arguments, run: Callable[[TaxiService, Caller, dict], object]):
@@ -118,16 +122,23 @@ class TripProcedures:
             d = maybeDeferred(procedure.arguments.clean, args, kwargs)
             caller = Caller(details.caller_authid, details.caller)
             d.addCallback(lambda clean: self._pool.run(procedure.run, self._service, caller, clean))
-            d.addCallback(self._publish_then_reply, session, procedure)
+            d.addCallback(self._publish_then_reply, session, procedure, caller)
             d.addErrback(to_application_error, procedure.uri)
             d.addBoth(self._metrics.called, procedure.uri, started)
             return d
 
         return handle
 
-    def _publish_then_reply(self, result, session, procedure: Procedure):
+    def _publish_then_reply(self, result, session, procedure: Procedure, caller: Caller):
         # The transaction has committed by now, so no event ever tells of a change that
         # could still roll back. The reply does not wait for the router's acknowledgements
         # nor for the outbox rows to go: the caller has its answer as soon as the events are sent.
+        # It does wait for the sessions it ends: once the caller has his answer, they are gone.
         self._publisher.publish(session, procedure.events(result))
-        return procedure.reply(result)
+        ending = procedure.ends(result)
+        d = end_sessions(session, [ended for ended in ending if ended != caller.session])
+        d.addCallback(lambda _: procedure.reply(result))
+        if caller.session in ending:
+            # The caller's own session ends too (a device removing itself), after its answer.
+            d.addCallback(lambda reply: (end_after_answer(session, caller.session), reply)[1])
+        return d

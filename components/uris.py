@@ -14,6 +14,10 @@ subscriber asking for get_retained gets the latest state at once.
 REALM = "taxi"
 
 SIGNUP = "user.signup"
+USER_ADD_DEVICE = "user.add_device"
+USER_DEVICES = "user.devices"
+USER_REMOVE_DEVICE = "user.remove_device"
+USER_CHANGE_PASSWORD = "user.change_password"
 TRIP_REQUEST = "trip.request"
 TRIP_UPDATE = "trip.update"
 TRIP_CANCEL = "trip.cancel"
@@ -26,6 +30,13 @@ DRIVER_OFFLINE = "driver.offline"
 
 AUTHENTICATE = "taxi.auth.authenticate"
 AUTHORIZE = "taxi.auth.authorize"
+AUTHENTICATE_DEVICE = "taxi.auth.authenticate_device"  # the router's cryptosign logins (components/devices.py)
+# The router's meta API, for the backend alone: who joined (with which device), and ending a
+# session that logged in with a device that is removed.
+SESSION_ON_JOIN = "wamp.session.on_join"
+SESSION_KILL = "wamp.session.kill"
+# The reason a session ended that way is given, in its GOODBYE.
+DEVICE_REMOVED = "taxi.close.device_removed"
 # The router's own (components/router_retention.py): what it holds of trips; the backend's to call.
 ROUTER_RETAINED = "taxi.router.retained"
 # The backend's (components/health.py): does it serve, and does its database answer. Called by

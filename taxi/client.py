@@ -6,7 +6,8 @@
     latest = await events.next()
     await rider.close()
 
-Without a ticket it joins anonymously (all anonymous may do is user.signup). A refusal, by the
+With a device's key (`key=`, an autobahn.wamp.cryptosign.CryptosignKey registered with
+user.add_device) it logs in with WAMP-cryptosign instead. Without either it joins anonymously (all anonymous may do is user.signup). A refusal, by the
 router (wrong password, say) or already at the WebSocket handshake (a foreign Origin), fails
 `connect` and the session's `joined` Deferred alike, rather than leaving them waiting.
 
@@ -49,10 +50,12 @@ class Client(ApplicationSession):
     `joined` fires with the session once it has joined, or fails with the refusal; `left` fires
     with the details once it has left; `disconnected` once its connection is closed."""
 
-    def __init__(self, config=None, *, authid=None, ticket=None, authrole=None, authmethods=None, reactor=None):
+    def __init__(self, config=None, *, authid=None, ticket=None, key=None, authrole=None, authmethods=None,
+                 reactor=None):  # fmt: skip
         super().__init__(config or ComponentConfig(REALM))
         self._authid = authid
         self._ticket = ticket
+        self._key = key  # a device's autobahn.wamp.cryptosign.CryptosignKey: log in with WAMP-cryptosign
         self._authrole = authrole
         self._authmethods = authmethods
         self._reactor = reactor
@@ -64,10 +67,16 @@ class Client(ApplicationSession):
         self.replies = deque(maxlen=DELIVERED_KEPT)
 
     def onConnect(self):
-        methods = self._authmethods or (["ticket"] if self._ticket is not None else ["anonymous"])
-        self.join(self.config.realm, authmethods=methods, authid=self._authid, authrole=self._authrole)
+        if self._key is not None:
+            methods, extra = ["cryptosign"], {"pubkey": self._key.public_key()}
+        else:
+            methods, extra = (["ticket"] if self._ticket is not None else ["anonymous"]), None
+        self.join(self.config.realm, authmethods=self._authmethods or methods, authid=self._authid,
+                  authrole=self._authrole, authextra=extra)  # fmt: skip
 
     def onChallenge(self, challenge):
+        if challenge.method == "cryptosign" and self._key is not None:
+            return self._key.sign_challenge(challenge)  # the router's fresh challenge, signed here
         return self._ticket
 
     def onMessage(self, msg):
@@ -149,8 +158,8 @@ class _HandshakeReportingProtocol(WampWebSocketClientProtocol):
 
 
 async def connect(
-    url: str, *, authid=None, ticket=None, authrole=None, authmethods=None, serializers=None, headers=None,
-    timeout: float = JOIN_TIMEOUT, reactor=None,
+    url: str, *, authid=None, ticket=None, key=None, authrole=None, authmethods=None, serializers=None,
+    headers=None, timeout: float = JOIN_TIMEOUT, reactor=None,
 ) -> Client:  # fmt: skip
     """Join realm "taxi" at `url` (ws://HOST:PORT/ws); raises ApplicationError if the router refuses,
     ConnectionError if the WebSocket handshake is refused, TimeoutError after `timeout` seconds.
@@ -158,7 +167,8 @@ async def connect(
     `serializers`: Autobahn serializer instances, JSON by default (say `[SERIALIZERS["msgpack"]()]`);
     `headers`: of the WebSocket handshake (a browser's Origin, say)."""
     reactor = reactor or _global_reactor()
-    session = Client(authid=authid, ticket=ticket, authrole=authrole, authmethods=authmethods, reactor=reactor)
+    session = Client(authid=authid, ticket=ticket, key=key, authrole=authrole, authmethods=authmethods,
+                     reactor=reactor)  # fmt: skip
     factory = WampWebSocketClientFactory(
         lambda: session, url=url, serializers=serializers or [JsonSerializer()], headers=headers
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, replace
 from typing import Mapping
 
+from .devices import DevicePolicy
 from .dispatch import Policy
 
 DEFAULT_DATABASE_URL = "sqlite:///taxi.sqlite3"
@@ -34,6 +36,8 @@ class Settings:
     # `taxi run --backends N` gives backend n the port TAXI_METRICS_PORT + n - 1 (taxi/supervisor.py).
     metrics_port: int | None = None
     metrics_host: str = DEFAULT_METRICS_HOST
+    # How long a device key works after its latest login (taxi_core.devices).
+    devices: DevicePolicy = DevicePolicy()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ, **overrides) -> "Settings":
@@ -47,12 +51,16 @@ class Settings:
             dispatch=_dispatch_policy(environ),
             metrics_port=_port(environ, "TAXI_METRICS_PORT"),
             metrics_host=environ.get("TAXI_METRICS_HOST", DEFAULT_METRICS_HOST),
+            devices=_device_policy(environ),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
 
 def _seconds(environ: Mapping[str, str], name: str, default: float, unit: str = "seconds") -> float:
-    seconds = float(environ.get(name, default))
+    try:
+        seconds = float(environ.get(name, default))
+    except ValueError:
+        seconds = float("nan")  # refused below, with the variable's name
     if not 0 <= seconds < float("inf"):
         raise ValueError(f"{name} must be a number of {unit}, 0 or more (got {environ[name]!r})")
     return seconds
@@ -79,3 +87,8 @@ def _dispatch_policy(environ: Mapping[str, str]) -> Policy:
         request_timeout_seconds=_seconds(environ, "TAXI_REQUEST_TIMEOUT_SECONDS", default.request_timeout_seconds),
         stale_seconds=_seconds(environ, "TAXI_DRIVER_STALE_SECONDS", default.stale_seconds),
     )
+
+
+def _device_policy(environ: Mapping[str, str]) -> DevicePolicy:
+    days = _seconds(environ, "TAXI_DEVICE_TTL_DAYS", DevicePolicy().ttl / dt.timedelta(days=1), unit="days")
+    return DevicePolicy(ttl=dt.timedelta(days=days))

@@ -33,6 +33,10 @@ class InvalidArgument(DomainError):
     pass
 
 
+class WrongPassword(InvalidArgument):
+    """user.change_password's old password is not the password (counted as a failed login)."""
+
+
 class UsernameTaken(DomainError):
     pass
 
@@ -43,6 +47,10 @@ class AuthenticationFailed(DomainError):
 
 class TripNotFound(DomainError):
     pass
+
+
+class DeviceNotFound(DomainError):
+    """No such device of the caller's (another user's key is not his to know of)."""
 
 
 class TripTaken(DomainError):

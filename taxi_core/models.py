@@ -24,6 +24,8 @@ USERNAME_MAX = 150
 NAME_MAX = 150
 ADDRESS_MAX = 255
 REQUEST_ID_MAX = 64
+PUBLIC_KEY_LENGTH = 64  # an Ed25519 public key in hex
+DEVICE_NAME_MAX = 100
 BUSY_STATUSES_SQL = "status IN ('STARTED', 'IN_PROGRESS')"  # a driver with such a trip gets no offers
 
 
@@ -201,3 +203,36 @@ class TripOffer(Base):
     round: Mapped[int]
     offered: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expires: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Device(Base):
+    """A user's device key (taxi_core.devices): an Ed25519 public key that may log in as the
+    user with WAMP-cryptosign. A key belongs to one user only: the unique index says so."""
+
+    __tablename__ = "devices"
+    __table_args__ = (
+        UniqueConstraint("public_key", name="uq_devices_public_key"),
+        Index("ix_devices_user", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", name="fk_devices_user"))
+    public_key: Mapped[str] = mapped_column(String(PUBLIC_KEY_LENGTH))
+    name: Mapped[str] = mapped_column(String(DEVICE_NAME_MAX))
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The latest successful login with it (the router checked the signature), None before the first.
+    last_used: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class DeviceSession(Base):
+    """A WAMP session that logged in with a device: what removing the device must end. Rows go
+    with their device (ON DELETE CASCADE) and when newer logins push them out (devices.SESSIONS_KEPT)."""
+
+    __tablename__ = "device_sessions"
+    __table_args__ = (Index("ix_device_sessions_device", "device_id"),)
+
+    session_id: Mapped[int] = mapped_column(BigInteger(), primary_key=True, autoincrement=False)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", name="fk_device_sessions_device", ondelete="CASCADE"))
+    joined: Mapped[dt.datetime] = mapped_column(UTCDateTime())

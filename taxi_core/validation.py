@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from .domain import InvalidArgument, Role, TripStatus
 from .geo import Point
-from .models import ADDRESS_MAX, NAME_MAX, REQUEST_ID_MAX, USERNAME_MAX
+from .models import ADDRESS_MAX, DEVICE_NAME_MAX, NAME_MAX, PUBLIC_KEY_LENGTH, REQUEST_ID_MAX, USERNAME_MAX
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
@@ -139,3 +139,20 @@ TRIP_BY_NK = Arguments(required={"nk": NK}, optional={})
 TRIP_LIST = Arguments(required={}, optional={"active": Flag()})
 NO_ARGUMENTS = Arguments(required={}, optional={})
 DRIVER_LOCATE = Arguments(required=POSITION, optional={})
+
+# A device's Ed25519 public key: 32 bytes in lower-case hex, as Autobahn|Python's and
+# Autobahn|JS's CryptosignKey give it (and as the router reads authextra.pubkey). Not trimmed:
+# a key with spaces around it is not the key the router would check.
+PUBLIC_KEY = Text(
+    min_length=PUBLIC_KEY_LENGTH, max_length=PUBLIC_KEY_LENGTH, pattern=re.compile(r"[0-9a-f]+"), strip=False
+)
+ADD_DEVICE = Arguments(
+    required={"public_key": PUBLIC_KEY}, optional={"name": Text(min_length=0, max_length=DEVICE_NAME_MAX)}
+)
+REMOVE_DEVICE = Arguments(required={"public_key": PUBLIC_KEY}, optional={})
+# The old password is checked against the hash, so any text will do; the new one follows sign-up's rules.
+CHANGE_PASSWORD = Arguments(
+    required={"old_password": Text(min_length=0, max_length=PASSWORD_MAX, strip=False),
+              "new_password": SIGNUP.required["password"]},
+    optional={},
+)  # fmt: skip

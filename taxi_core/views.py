@@ -1,9 +1,11 @@
-"""The wire shape of users, trips and trip events: the one place that turns rows into plain dicts."""
+"""The wire shape of users, trips, trip events and devices: the one place that turns rows into plain dicts."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from .domain import TripStatus
-from .models import Trip, TripEvent, User
+from .models import Device, Trip, TripEvent, User
 
 RADIUS_DECIMALS = 3  # metres: more would only tell where a driver is
 
@@ -64,4 +66,16 @@ def event_view(event: TripEvent) -> dict:
         "actor": {"authid": event.actor_authid, "role": event.actor_role},
         "session": event.session_id,
         "created": event.created.isoformat(),
+    }
+
+
+def device_view(device: Device, expires: dt.datetime) -> dict:
+    """A device as its user sees it: never its user's id, and no secret (there is none: the
+    private key never leaves the device). `expires`: when it stops working unless used."""
+    return {
+        "public_key": device.public_key,
+        "name": device.name,
+        "created": device.created.isoformat(),
+        "last_used": None if device.last_used is None else device.last_used.isoformat(),
+        "expires": expires.isoformat(),
     }

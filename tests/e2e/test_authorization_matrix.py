@@ -17,8 +17,10 @@ change a single answer of the second.
 
 What the contract's "everything" means for backend, read here: every URI of the contract's
 own namespaces (trip.*, user.*, driver.*, taxi.*) for calls and subscriptions; registering trip.*,
-user.*, driver.*, taxi.auth.* and taxi.health.*; publishing taxi.*; of the router's wamp.* meta API
-only calling wamp.session.count (its metrics' sessions by role). Nothing else: not a foreign namespace.
+user.*, driver.*, taxi.auth.* and taxi.health.*; publishing taxi.*; and of the router's wamp.* meta API
+exactly three URIs: calling wamp.session.count (its metrics' sessions by role), subscribing to
+wamp.session.on_join and calling wamp.session.kill (device keys: who joined with which key, and ending
+a removed device's sessions). Nothing else: no other meta procedure or event, not a foreign namespace.
 """
 
 from __future__ import annotations
@@ -36,19 +38,21 @@ from ..support.wamp import Events, connect_backend
 pytestmark = pytest.mark.e2e
 
 NOT_AUTHORIZED = "wamp.error.not_authorized"
+ACCOUNT = ["user.add_device", "user.devices", "user.remove_device", "user.change_password"]
 PROCEDURES = ["user.signup", "trip.request", "trip.update", "trip.cancel", "trip.get", "trip.history", "trip.list",
-              "trip.available", "driver.locate", "driver.offline"]
-BACKEND_PROCEDURES = ["taxi.auth.authenticate", "taxi.auth.authorize", "taxi.health.check"]
+              "trip.available", "driver.locate", "driver.offline", *ACCOUNT]
+BACKEND_PROCEDURES = ["taxi.auth.authenticate", "taxi.auth.authorize", "taxi.auth.authenticate_device",
+                      "taxi.health.check"]
 ROUTER_PROCEDURES = ["taxi.router.retained"]  # the router's own, for the backend (components/router_retention.py)
 META = ["wamp.session.list", "wamp.session.count", "wamp.registration.list", "wamp.session.on_join",
-        "wamp.subscription.on_subscribe"]
+        "wamp.subscription.on_subscribe", "wamp.session.kill", "wamp.session.kill_by_authid", "wamp.session.on_leave"]
 MADE_UP = ["trip.delete", "user.delete", "driver.teleport", "taxi.made_up", "taxi.trip.NOT-A-KEY", "taxi.trip.x.y",
            "com.example.news"]
 MAY_CALL = {
     "anonymous": {"user.signup"},
-    "rider": {"trip.request", "trip.cancel", "trip.list", "trip.get", "trip.history"},
+    "rider": {"trip.request", "trip.cancel", "trip.list", "trip.get", "trip.history", *ACCOUNT},
     "driver": {"trip.update", "trip.list", "trip.get", "trip.history", "trip.available", "driver.locate",
-               "driver.offline"},
+               "driver.offline", *ACCOUNT},
 }
 # Who is who: (name, role). Alice's trips: "requested" (up for grabs), "accepted" (Dan drives it).
 CAST = [("anonymous", "anonymous"), ("alice", "rider"), ("bob", "rider"), ("dan", "driver"), ("eve", "driver")]
@@ -95,8 +99,8 @@ def backend_allows(action: str, uri: str) -> bool:
     """The backend's row, as read in the module's docstring."""
     topic = uri.startswith("taxi.") and not uri.startswith(("taxi.auth.", "taxi.health."))  # those are procedures
     return {
-        "call": uri.startswith(("trip.", "user.", "driver.", "taxi.")) or uri == "wamp.session.count",
-        "subscribe": topic,
+        "call": uri.startswith(("trip.", "user.", "driver.", "taxi.")) or uri in ("wamp.session.count", "wamp.session.kill"),
+        "subscribe": topic or uri == "wamp.session.on_join",
         "register": uri.startswith(("trip.", "user.", "driver.", "taxi.auth.", "taxi.health.")),
         "publish": topic,
     }[action]

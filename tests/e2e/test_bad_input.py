@@ -27,6 +27,9 @@ WRONG_TYPES = {"int": 1, "list": ["A"], "dict": {"a": "A"}, "None": None, "bool"
 NK = "0123456789abcdef" * 2
 MALFORMED_NKS = {"short": NK[:31], "long": NK + "0", "upper_case": NK.upper(), "not_hex": "g" * 32,
                  "uuid_with_dashes": "01234567-89ab-cdef-0123-456789abcdef", "sql": "x' OR '1'='1"}  # fmt: skip
+KEY = "fedcba9876543210" * 4  # a well-formed device key nobody holds
+MALFORMED_KEYS = {"short": KEY[:63], "upper_case": KEY.upper(), "not_hex": "g" * 64, "spaces_around": f" {KEY} ",
+                  "ssh_style": "ssh-ed25519 " + KEY, "sql": "x' OR '1'='1"}  # fmt: skip
 
 
 @dataclass
@@ -62,6 +65,12 @@ def number_cases(procedure, name, limit):
     yield from (Case(procedure, f"{name}_{label}", {name: value}) for label, value in {**wrong, "text": "52.5"}.items())
     for label, value in {"above": limit + 0.001, "below": -limit - 1, "huge": 10**300}.items():
         yield Case(procedure, f"{name}_{label}_range", {name: value})
+
+
+def key_cases(procedure):
+    yield Case(procedure, "public_key_missing", {"public_key": MISSING})
+    yield from text_cases(procedure, "public_key", too_long=65)
+    yield from (Case(procedure, f"public_key_{label}", {"public_key": key}) for label, key in MALFORMED_KEYS.items())
 
 
 def common_cases(procedure, extra):
@@ -110,10 +119,24 @@ CASES = [
     *number_cases("driver.locate", "lat", 90),
     *number_cases("driver.locate", "lng", 180),
     *common_cases("driver.offline", {"lat": 52.5}),
+    *common_cases("user.add_device", {"user": "someone_else"}),
+    *key_cases("user.add_device"),
+    *text_cases("user.add_device", "name", empty=False, blank=False, too_long=101),
+    *common_cases("user.devices", {"all": True}),
+    *common_cases("user.remove_device", {"user": "someone_else"}),
+    *key_cases("user.remove_device"),
+    *common_cases("user.change_password", {"username": "someone_else"}),
+    *(Case("user.change_password", f"{name}_missing", {name: MISSING}) for name in ("old_password", "new_password")),
+    # An empty or blank old password is just a wrong one (and would count as a failed login).
+    *text_cases("user.change_password", "old_password", empty=False, blank=False, too_long=257),
+    *text_cases("user.change_password", "new_password", blank=False, too_long=257),
+    Case("user.change_password", "new_password_too_short", {"new_password": "1234567"}),
 ]
 CALLER = {"user.signup": "anonymous", "trip.request": "rider", "trip.update": "other_driver",
           "trip.cancel": "rider", "trip.get": "rider", "trip.history": "rider", "trip.list": "rider",
-          "trip.available": "driver", "driver.locate": "other_driver", "driver.offline": "other_driver"}  # fmt: skip
+          "trip.available": "driver", "driver.locate": "other_driver", "driver.offline": "other_driver",
+          "user.add_device": "rider", "user.devices": "driver", "user.remove_device": "rider",
+          "user.change_password": "other_driver"}  # fmt: skip
 
 
 @dataclass
@@ -139,6 +162,10 @@ class World:
             return {"nk": trip["nk"]}
         if procedure == "driver.locate":
             return {"lat": 52.5, "lng": 13.4}
+        if procedure in ("user.add_device", "user.remove_device"):
+            return {"public_key": KEY, **({"name": "phone"} if procedure == "user.add_device" else {})}
+        if procedure == "user.change_password":
+            return {"old_password": PASSWORD, "new_password": "a new passphrase"}
         return {"active": True} if procedure == "trip.list" else {}
 
     async def state(self) -> dict:
@@ -150,15 +177,17 @@ class World:
             "requested": await self.rider.call("trip.get", nk=self.requested["nk"]),
             "accepted": await self.rider.call("trip.get", nk=self.accepted["nk"]),
             "history": await self.rider.call("trip.history", nk=self.accepted["nk"]),
+            "devices": await self.rider.call("user.devices"),
         }
         with self.database.connect() as connection:
-            users = connection.execute(text("SELECT id, username, role FROM users ORDER BY id")).all()
+            users = connection.execute(text("SELECT id, username, role, password_hash FROM users ORDER BY id")).all()
+            devices = connection.execute(text("SELECT * FROM devices ORDER BY id")).all()
             trips = connection.execute(
                 text("SELECT id, nk, status, rider_id, driver_id, request_id, updated, seq FROM trips ORDER BY id")
             ).all()
             events = connection.execute(text("SELECT trip_id, seq, status FROM trip_events ORDER BY id")).all()
             positions = connection.execute(text("SELECT * FROM driver_positions ORDER BY driver_id")).all()
-        return {**views, "users": users, "trips": trips, "events": events, "positions": positions}
+        return {**views, "users": users, "trips": trips, "events": events, "positions": positions, "devices": devices}
 
 
 async def spoil(world: World, case: Case) -> None:
@@ -230,6 +259,18 @@ class BadInput:
 
     async def test_bad_input_to_driver_offline_is_an_invalid_argument_that_changes_nothing(self):
         await self.bad_input_to("driver.offline")
+
+    async def test_bad_input_to_user_add_device_is_an_invalid_argument_that_changes_nothing(self):
+        await self.bad_input_to("user.add_device")
+
+    async def test_bad_input_to_user_devices_is_an_invalid_argument_that_changes_nothing(self):
+        await self.bad_input_to("user.devices")
+
+    async def test_bad_input_to_user_remove_device_is_an_invalid_argument_that_changes_nothing(self):
+        await self.bad_input_to("user.remove_device")
+
+    async def test_bad_input_to_user_change_password_is_an_invalid_argument_that_changes_nothing(self):
+        await self.bad_input_to("user.change_password")
 
     async def test_a_well_formed_key_of_no_trip_is_not_found_and_changes_nothing(self):
         world = await self.world()

@@ -1,7 +1,8 @@
 """Impersonation: no client on the public port gets in as anyone but itself, nor as more than
 its own role — not by asking for the backend or trusted role, not with another user's name,
-not with the backend's own credential, not with an authentication method the port does not
-offer, not by putting an identity into a call's arguments.
+not with the backend's own credential, not with another user's device key (WAMP-cryptosign),
+not with an authentication method the port does not offer, not by putting an identity into a
+call's arguments.
 
 test_login.py has the first cases (one's own password, any role asked for); this module runs
 the rest on a node of its own, whose backend ticket the tests know, because its many failed
@@ -9,10 +10,12 @@ logins lock the peer (all tests come from 127.0.0.1) for minutes.
 """
 
 import itertools
+import os
 from collections import Counter
 
 import pytest
 import pytest_twisted
+from autobahn.wamp.cryptosign import CryptosignKey
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.types import PublishOptions, RegisterOptions
 from twisted.internet import defer, reactor
@@ -97,7 +100,7 @@ async def test_an_anonymous_session_naming_a_user_is_not_that_user(impostors_nod
         session.leave()
 
 
-@pytest.mark.parametrize("method", ["wampcra", "cryptosign", "scram", "cookie", "tls", "made-up"])
+@pytest.mark.parametrize("method", ["wampcra", "scram", "cookie", "tls", "made-up"])
 @pytest_twisted.ensureDeferred
 async def test_no_other_authentication_method_is_offered_on_the_public_port(impostors_node, method):
     attempt = login(impostors_node, "backend", impostors_node.backend_ticket, authrole="backend", authmethods=[method])
@@ -140,6 +143,42 @@ async def test_the_backend_s_ticket_makes_a_backend_only_on_the_backend_s_own_so
     # ... and on the public port it is just a wrong password (the grid below tries it every way).
     refusal = await error_of(login(impostors_node, "backend", impostors_node.backend_ticket, authrole="backend"))
     assert refusal.error == AUTHENTICATION_FAILED
+
+
+@pytest_twisted.ensureDeferred
+async def test_alice_s_device_key_gets_her_in_as_herself_a_rider_and_no_key_gets_anyone_in_otherwise(
+    impostors_node, people, figure
+):
+    """Every authid she might claim x her own key, Bob's and a stranger's x every role she might ask for."""
+    alice, bob = people["alice"]["username"], people["bob"]["username"]
+    keys = {"alice's key": CryptosignKey.from_bytes(os.urandom(32)), "bob's key": CryptosignKey.from_bytes(os.urandom(32)),
+            "a stranger's key": CryptosignKey.from_bytes(os.urandom(32))}  # fmt: skip
+    for owner, key in ((alice, keys["alice's key"]), (bob, keys["bob's key"])):
+        session = await login(impostors_node, owner, ALICE_S_PASSWORD if owner == alice else PASSWORD)
+        await session.call("user.add_device", public_key=key.public_key())
+        session.leave()
+    authids = {"alice": alice, "bob": bob, "Alice": alice.capitalize(), "backend": "backend", "trusted": "trusted",
+               "anonymous": "anonymous"}  # fmt: skip
+    outcomes = Counter()
+    for authid, key, asked in itertools.product(authids, keys, ASKED_ROLES):
+        attempt = defer.ensureDeferred(connect(impostors_node.port, authid=authids[authid], key=keys[key], authrole=asked))
+        attempt.addTimeout(LOGIN_TIMEOUT, reactor)
+        if (authid, key) in {("alice", "alice's key"), ("bob", "bob's key")}:
+            session = await attempt
+            expected = (alice, "rider", "cryptosign") if authid == "alice" else (bob, "driver", "cryptosign")
+            assert (session.details.authid, session.details.authrole, session.details.authmethod) == expected
+            assert not await may_do_backend_things(session)
+            session.leave()
+            outcomes["in as the key's own user, in that user's role"] += 1
+        else:
+            try:
+                refusal = await error_of(attempt)
+            except AssertionError as let_in:
+                raise AssertionError(f"let in: authid {authid!r}, {key}, role asked {asked!r}") from let_in
+            assert refusal.error == AUTHENTICATION_FAILED, (authid, key, asked, refusal)
+            outcomes["refused"] += 1
+    figure(f"{sum(outcomes.values())} cryptosign logins ({len(authids)} authids x {len(keys)} keys x "
+           f"{len(ASKED_ROLES)} roles asked): {dict(outcomes)}; as another user, backend or trusted: 0")  # fmt: skip
 
 
 # Last in the module: its hundred-odd failed logins lock the peer for minutes.

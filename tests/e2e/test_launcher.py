@@ -143,8 +143,8 @@ def test_migrate_says_from_which_revision_to_which(new_database, tmp_path):
             subprocess.run([TAXI, "migrate", "--database-url", url], capture_output=True, text=True, check=True)
             for _ in range(2)
         )
-    assert first.stdout == f"taxi: migrated {url} from <empty> to 0003 dispatch: pick-up locations, driver positions, offers, EXPIRED (head)\n"
-    assert again.stdout == f"taxi: {url} is already at 0003 dispatch: pick-up locations, driver positions, offers, EXPIRED (head)\n"
+    assert first.stdout == f"taxi: migrated {url} from <empty> to 0004 devices: users' device keys (WAMP-cryptosign) and the sessions that logged in with them (head)\n"
+    assert again.stdout == f"taxi: {url} is already at 0004 devices: users' device keys (WAMP-cryptosign) and the sessions that logged in with them (head)\n"
 
 
 # --- a taxi installed with pip, away from the source tree ---------------------------------------

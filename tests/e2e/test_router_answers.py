@@ -26,8 +26,9 @@ from tests.support.wamp import connect, error_of
 pytestmark = pytest.mark.e2e
 
 PROCEDURES = [uris.SIGNUP, uris.TRIP_REQUEST, uris.TRIP_UPDATE, uris.TRIP_CANCEL, uris.TRIP_GET, uris.TRIP_HISTORY,
-              uris.TRIP_LIST, uris.TRIP_AVAILABLE, uris.DRIVER_LOCATE, uris.DRIVER_OFFLINE, uris.AUTHENTICATE,
-              uris.AUTHORIZE]  # fmt: skip
+              uris.TRIP_LIST, uris.TRIP_AVAILABLE, uris.DRIVER_LOCATE, uris.DRIVER_OFFLINE, uris.USER_ADD_DEVICE,
+              uris.USER_DEVICES, uris.USER_REMOVE_DEVICE, uris.USER_CHANGE_PASSWORD, uris.AUTHENTICATE,
+              uris.AUTHORIZE, uris.AUTHENTICATE_DEVICE]  # fmt: skip
 # The backend registers with "roundrobin" and "first": a policy that differs from the
 # registration's is what made Crossbar name it; force_reregister skips that look-up.
 REGISTER_OPTIONS = {

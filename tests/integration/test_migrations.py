@@ -14,11 +14,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from taxi_core.db import Database, make_engine
+from taxi_core.device_services import DeviceService
 from taxi_core.migrate import alembic_config, migrate
 from taxi_core.models import Base, UTCDateTime
 from taxi_core.services import TaxiService
 
-SCHEMA_TABLES = {"users", "trips", "trip_events", "outbox", "leases", "driver_positions", "offers"}
+SCHEMA_TABLES = {"users", "trips", "trip_events", "outbox", "leases", "driver_positions", "offers", "devices",
+                 "device_sessions"}
 
 
 @pytest.fixture
@@ -168,3 +170,26 @@ def test_upgrading_from_0002_keeps_trips_open_to_every_driver_and_stuck_rows_tol
 
 def _json(value):
     return json.loads(value) if isinstance(value, str) else value
+
+
+def test_upgrading_from_0003_leaves_every_user_without_devices_and_logging_in_as_before(
+    empty_database_url, engine, clock, password_hasher
+):
+    migrate(empty_database_url, "0003")
+    _trips_at_0001(engine)
+    migrate(empty_database_url)
+    assert {"devices", "device_sessions"} <= tables(engine)
+    devices = DeviceService(Database(engine), clock=clock, hasher=password_hasher)
+    assert devices.devices(user="rosa") == []
+    key = "ab" * 32
+    devices.add_device(user="rosa", public_key=key)
+    assert devices.authenticate_device(username="rosa", public_key=key) == {"authid": "rosa", "role": "rider"}
+
+
+def test_downgrading_to_0003_drops_the_devices_and_keeps_the_users(database_url, database, rider):
+    command.downgrade(alembic_config(database_url), "0003")
+    assert tables(database.engine) == SCHEMA_TABLES - {"devices", "device_sessions"}
+    with database.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT username FROM users").scalars().all() == [rider]
+    migrate(database_url)
+    assert current_revision(database.engine) == head_revision(database_url)

@@ -37,7 +37,7 @@ SERIALIZERS = {**client.SERIALIZERS, "json-ascii": AsciiJsonSerializer}
 
 
 async def connect(port: int, *, serializer: str = "json", origin: str | None = None, **login) -> Client:
-    """Join realm "taxi" on the node at `port` (login: authid, ticket, authrole, authmethods);
+    """Join realm "taxi" on the node at `port` (login: authid, ticket or a device key, authrole, authmethods);
     raises ApplicationError if the router refuses."""
     return await client.connect(
         f"ws://127.0.0.1:{port}/ws", serializers=[SERIALIZERS[serializer]()],

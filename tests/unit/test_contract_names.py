@@ -36,7 +36,8 @@ def test_the_web_app_joins_the_backends_realm():
 
 def test_the_web_app_knows_every_procedure_a_client_may_call_by_its_uri():
     public = {uris.SIGNUP, uris.TRIP_REQUEST, uris.TRIP_UPDATE, uris.TRIP_CANCEL, uris.TRIP_GET, uris.TRIP_HISTORY,
-              uris.TRIP_LIST, uris.TRIP_AVAILABLE, uris.DRIVER_LOCATE, uris.DRIVER_OFFLINE}  # fmt: skip
+              uris.TRIP_LIST, uris.TRIP_AVAILABLE, uris.DRIVER_LOCATE, uris.DRIVER_OFFLINE, uris.USER_ADD_DEVICE,
+              uris.USER_DEVICES, uris.USER_REMOVE_DEVICE, uris.USER_CHANGE_PASSWORD}  # fmt: skip
     assert set(JS["PROCEDURE"].values()) == public
     assert {name: getattr(uris, name) for name in JS["PROCEDURE"]} == JS["PROCEDURE"]
 
@@ -44,6 +45,10 @@ def test_the_web_app_knows_every_procedure_a_client_may_call_by_its_uri():
 def test_the_web_app_subscribes_to_the_topics_the_backend_publishes():
     assert JS["DRIVERS_TOPIC"] == uris.DRIVERS_TOPIC
     assert JS["tripTopic prefix"] == uris.TRIP_TOPIC_PREFIX
+
+
+def test_the_web_app_knows_why_the_router_ends_a_removed_device_s_session():
+    assert JS["DEVICE_REMOVED"] == uris.DEVICE_REMOVED
 
 
 def test_the_web_app_reads_an_offer_on_the_drivers_topic_as_the_outbox_publishes_it():

@@ -1,7 +1,8 @@
-// The WAMP connection: sign up (anonymous), log in (ticket), stay logged in across drops.
+// The WAMP connection: sign up (anonymous), log in (ticket, or a device key: cryptosign), stay
+// logged in across drops.
 // Autobahn|JS is the global `autobahn` (vendor/autobahn.min.js, from npm at set-up time).
 
-import { AUTHMETHOD, ERROR, PROCEDURE, REALM } from "./contract.js";
+import { AUTHMETHOD, DEVICE_REMOVED, ERROR, PROCEDURE, REALM } from "./contract.js";
 
 // The app's own failures, never on the wire: a call cut off by a drop, a server not reached.
 export const OFFLINE = "app.offline";
@@ -48,25 +49,40 @@ export function signUp(fields) {
   });
 }
 
+/** logIn with the password (WAMP-ticket): the password stays in memory for the reconnects. */
+export function logIn(username, password, handlers) {
+  return connect(username, { authmethods: [AUTHMETHOD.TICKET], onchallenge: () => password }, handlers);
+}
+
+/** logIn with a device key (WAMP-cryptosign, device.js): the router's challenge signed here, no password kept. */
+export function logInWithKey(username, key, handlers) {
+  const cryptosign = autobahn.auth_cryptosign;
+  return connect(username, {
+    authmethods: [AUTHMETHOD.CRYPTOSIGN],
+    authextra: { pubkey: cryptosign.public_key(key) },
+    onchallenge: (session, method, extra) => cryptosign.sign_challenge(key, extra),
+  }, handlers);
+}
+
 /**
- * Logs in with a ticket and keeps the session: after a drop it reconnects by itself, for as long
+ * Logs in (`credentials`: Autobahn|JS's authmethods, authextra, onchallenge) and keeps the session: after a drop it reconnects by itself, for as long
  * as it takes. Handlers:
  *   onOpen(session, details, first)  every (re)join; `first` on the first one
  *   onOffline()                      the connection dropped; reconnecting
  *   onRefused(error)                 the first login failed (wrong password, unreachable); given up
- *   onEnded(error)                   a reconnect was refused (say, the account is locked); given up
+ *   onEnded(error)                   a reconnect was refused (say, the account is locked), or the
+ *                                    router ended the session for its device was removed; given up
  * Returns {logOut()}.
  */
-export function logIn(username, password, { onOpen, onOffline, onRefused, onEnded }) {
+function connect(username, credentials, { onOpen, onOffline, onRefused, onEnded }) {
   let joined = false;
   let loggingOut = false;
   let retryTimer = null;
   const connection = new autobahn.Connection({
     url: URL,
     realm: REALM,
-    authmethods: [AUTHMETHOD.TICKET],
     authid: username,
-    onchallenge: () => password,
+    ...credentials,
     use_es6_promises: true,
     ...RECONNECT,
   });
@@ -90,7 +106,7 @@ export function logIn(username, password, { onOpen, onOffline, onRefused, onEnde
       onRefused({ error: reason === "unreachable" ? UNREACHABLE : refusal, args: [details.message] });
       return true;
     }
-    if (refusal === ERROR.AUTHENTICATION_FAILED) {
+    if (refusal === ERROR.AUTHENTICATION_FAILED || refusal === DEVICE_REMOVED) {
       onEnded({ error: refusal, args: [details.message] });
       return true;
     }

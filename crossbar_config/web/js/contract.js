@@ -4,7 +4,7 @@
 
 export const REALM = "taxi";
 
-export const AUTHMETHOD = Object.freeze({ ANONYMOUS: "anonymous", TICKET: "ticket" });
+export const AUTHMETHOD = Object.freeze({ ANONYMOUS: "anonymous", TICKET: "ticket", CRYPTOSIGN: "cryptosign" });
 
 export const PROCEDURE = Object.freeze({
   SIGNUP: "user.signup",
@@ -17,9 +17,16 @@ export const PROCEDURE = Object.freeze({
   TRIP_AVAILABLE: "trip.available",
   DRIVER_LOCATE: "driver.locate",
   DRIVER_OFFLINE: "driver.offline",
+  USER_ADD_DEVICE: "user.add_device",
+  USER_DEVICES: "user.devices",
+  USER_REMOVE_DEVICE: "user.remove_device",
+  USER_CHANGE_PASSWORD: "user.change_password",
 });
 
 export const DRIVERS_TOPIC = "taxi.drivers";
+
+/** The reason in the GOODBYE of a session whose device key was removed (user.remove_device, user.change_password). */
+export const DEVICE_REMOVED = "taxi.close.device_removed";
 
 /** The topic of one trip's changes (only its rider and its driver may subscribe, exact match). */
 export const tripTopic = (nk) => `taxi.trip.${nk}`;
