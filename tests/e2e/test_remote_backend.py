@@ -11,15 +11,20 @@ refuses a listed backend key.
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+
 import pytest
 import pytest_twisted
 from twisted.internet import defer, reactor
 
 from taxi.keygen import write_key_pair
+from taxi.ports import free_port
 from taxi_core.backend_keys import authid_for, read_private_key
 
 from ..support import trial
-from ..support.node import Node, wait_until
+from ..support.node import TAXI, Node, wait_until
 from ..support.users import Users
 from ..support.wamp import connect, connect_by_key, error_of
 from .test_seed_twins import SeedTwins
@@ -137,3 +142,54 @@ async def test_a_rider_and_a_driver_finish_a_trip_through_the_backend_over_tcp(r
         assert (await events.next()) == updated
     assert updated["driver"] == driver_user and updated["status"] == "COMPLETED"
     await users.close()
+
+
+# What a start that cannot happen says: one line and exit status 1, before anything runs.
+def taxi(tmp_path, *args: str, **environment: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TAXI_DATABASE_URL": f"sqlite:///{tmp_path}/taxi.sqlite3", **environment}
+    return subprocess.run([TAXI, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+
+
+def one_line_failure(done: subprocess.CompletedProcess) -> str:
+    assert (done.returncode, done.stdout) == (1, ""), done
+    [line] = done.stderr.splitlines()
+    return line
+
+
+@pytest.mark.parametrize("command", ["run", "router"])
+def test_a_keys_file_with_a_line_that_is_not_a_key_stops_the_start_naming_the_line(tmp_path, command):
+    keys = tmp_path / "backend-keys"
+    keys.write_text(f"# ours\n{'a' * 64}\nssh-ed25519 AAAAC3Nza...\n")
+    line = one_line_failure(taxi(tmp_path, command, "--port", str(free_port()), TAXI_BACKEND_KEYS_FILE=str(keys)))
+    assert line.startswith(f"taxi: cannot use the backend keys in {keys}: line 3: 'ssh-ed25519") and "taxi keygen" in line
+
+
+def test_a_keys_file_that_is_not_there_stops_the_start(tmp_path):
+    line = one_line_failure(taxi(tmp_path, "run", "--port", str(free_port()), TAXI_BACKEND_KEYS_FILE="/nowhere/keys"))
+    assert line == "taxi: cannot use the backend keys in /nowhere/keys: No such file or directory"
+
+
+def test_a_backend_port_that_is_taken_is_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = one_line_failure(taxi(tmp_path, "run", "--port", str(free_port()), TAXI_BACKEND_PORT=str(port)))
+    assert line.startswith(f"taxi: port {port} is taken") and "TAXI_BACKEND_PORT" in line
+
+
+@pytest.mark.parametrize(
+    "router, key, expected",
+    [
+        ("ws://router:8080/ws", "key", "'ws://router:8080/ws' is not a router's backend port; use rs://HOST:PORT"),
+        ("rs://router:8081", None, "set TAXI_BACKEND_KEY_FILE"),
+        ("rs://router:8081", "/nowhere/b.key", "cannot read TAXI_BACKEND_KEY_FILE /nowhere/b.key"),
+    ],
+)
+def test_a_backend_that_cannot_join_its_router_by_url_says_why_in_one_line(tmp_path, router, key, expected):
+    if key == "key":
+        write_key_pair(str(tmp_path / "b.key"))
+        key = str(tmp_path / "b.key")
+    environment = {"TAXI_BACKEND_KEY_FILE": key} if key else {}
+    line = one_line_failure(taxi(tmp_path, "backend", "--router", router, **environment))
+    assert line.startswith("taxi backend: ") and expected in line, line
