@@ -5,8 +5,8 @@ backend on another machine does (README, "Backends on other hosts"); Node's remo
 Through it, riders and drivers live the seed's story (the seed's twins, on PostgreSQL, the
 database more than one host shares). Only a key the router lists becomes `backend`, exactly
 that role, named after its key; an unlisted key, a listed key announced by one who does not
-hold it, a ticket or no credential on the backend port are refused, and the public port
-refuses a listed backend key.
+hold it, a ticket or no credential on the backend port are refused (and the public port
+refuses a listed backend key: test_impersonation.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from taxi_core.backend_keys import authid_for, read_private_key
 from ..support import trial
 from ..support.node import TAXI, Node, wait_until
 from ..support.users import Users
-from ..support.wamp import connect, connect_by_key, error_of
+from ..support.wamp import connect_by_key, error_of
 from .test_seed_twins import SeedTwins
 
 pytestmark = pytest.mark.e2e
@@ -98,20 +98,6 @@ async def test_the_backend_port_takes_no_other_authentication(remote_node):
         attempt = by_key(remote_node, remote_node.spare_key, authmethods=methods, authid="backend")
         refusal = await error_of(attempt)
         assert refusal.error in {"wamp.error.no_auth_method", AUTHENTICATION_FAILED, NOT_AUTHORIZED}, (methods, refusal)
-
-
-@pytest_twisted.ensureDeferred
-async def test_a_listed_backend_key_on_the_public_port_is_not_a_backend(remote_node):
-    attempt = defer.ensureDeferred(
-        connect(remote_node.port, key=remote_node.spare_key, authid="backend", authrole="backend")
-    ).addTimeout(LOGIN_TIMEOUT, reactor)
-    try:
-        session = await attempt
-    except Exception as refused:  # the public port offers no cryptosign, or knows no such device
-        assert getattr(refused, "error", None) in {"wamp.error.no_auth_method", AUTHENTICATION_FAILED, NOT_AUTHORIZED}
-    else:  # a port that takes device keys may let it in: never as the backend, nor as anyone's
-        assert session.details.authrole not in {"backend", "trusted"}, session.details
-        await session.close()
 
 
 def test_a_taxi_backend_with_an_unlisted_key_never_serves(remote_node, tmp_path):
