@@ -63,6 +63,10 @@ setup(
         "alembic>=1.13",
         "psycopg2-binary>=2.9",
         "argon2-cffi>=23.1",
+        # Backends over TCP: `taxi keygen` and the key lists use PyNaCl's Ed25519 directly, and
+        # the launcher reads and writes the node's YAML config (both come with Crossbar too).
+        "pynacl>=1.5",
+        "pyyaml>=6",
         # crossbar 26.10 pulls bjdata, whose compiled extension was built against NumPy 1:
         # with NumPy 2 every import of autobahn's serializers prints a NumPy ABI traceback.
         # numpy<2 keeps `pip check` clean and the tracebacks gone.

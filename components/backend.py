@@ -1,4 +1,5 @@
-"""The backend process: joins the router over its private transport and serves the contract."""
+"""The backend process: joins the router (over its private socket, or by URL over TCP:
+components/backend_link.py) and serves the contract."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from taxi_core.trip_log import Outbox
 
 from . import uris
 from .auth import Authenticator
+from .backend_link import link_for
 from .crash_before_publish import crashing_before_publish
 from .dbpool import DBPool
 from .devices import DEVICE_PROCEDURES, DeviceLogins, PasswordChanges
@@ -32,7 +34,6 @@ from .outbox import Publisher, Sweeper
 from .process import serve
 from .trips import TripProcedures
 
-BACKEND_AUTHID = "backend"
 # Reconnect soon after the router comes back: until the backend has registered again no
 # client can even log in (the authenticator is ours), so every second here is a second of
 # outage (tests/faults/test_router_restarted.py). A try a second over a local socket
@@ -55,7 +56,7 @@ class BackendConnection(Service):
         self._reactor = reactor
         self._handlers = handlers
         self._last = last
-        self._socket = settings.backend_socket
+        self._link = link_for(settings)
         self._waiting = task.LoopingCall(self._connect_once_the_router_listens)
         self._waiting.clock = reactor
         self._waited = 0
@@ -64,7 +65,7 @@ class BackendConnection(Service):
                 {
                     "type": "rawsocket",
                     "url": "rs://localhost",
-                    "endpoint": {"type": "unix", "path": settings.backend_socket},
+                    "endpoint": self._link.endpoint,
                     "serializer": "msgpack",
                     "max_retries": -1,
                     "initial_retry_delay": 0.5,
@@ -72,14 +73,20 @@ class BackendConnection(Service):
                 }
             ],
             realm=uris.REALM,
-            authentication={"ticket": {"authid": BACKEND_AUTHID, "ticket": settings.backend_ticket}},
+            authentication=self._link.authentication,
         )
         self._component.on_join(self._on_join)
 
     def _on_join(self, session, details):
         d = self._register(session, self._handlers)
         d.addCallback(lambda first: self._register(session, self._last).addCallback(lambda last: first + last))
-        d.addCallback(lambda registrations: log.info("backend ready: {n} procedures registered", n=len(registrations)))
+        d.addCallback(
+            lambda registrations: log.info(
+                "backend ready: {n} procedures registered{how}",
+                n=len(registrations),
+                how="" if self._link.is_local else f" (at {self._link.where} as {details.authid})",
+            )
+        )
         return d
 
     @staticmethod
@@ -91,17 +98,20 @@ class BackendConnection(Service):
         # The backends start beside the router and are ready to connect before it listens.
         # Autobahn logs every connection that fails as an error, so the backend waits for the
         # router's socket instead of trying it: a start stays quiet, and a real outage later
-        # (a router that died) is still reported.
+        # (a router that died) is still reported. A router on another host is just tried.
+        if not self._link.is_local:
+            self._component.start(self._reactor)
+            return
         self._waiting.start(ROUTER_POLL_INTERVAL)
 
     def _connect_once_the_router_listens(self) -> None:
-        if os.path.exists(self._socket):
+        if os.path.exists(self._link.where):
             self._waiting.stop()
             self._component.start(self._reactor)
             return
         self._waited += 1
         if self._waited == round(ROUTER_WAIT_WARNING / ROUTER_POLL_INTERVAL):
-            log.warn("still waiting for the router's socket {socket}", socket=self._socket)
+            log.warn("still waiting for the router's socket {socket}", socket=self._link.where)
 
     def stopService(self) -> Deferred:
         super().stopService()
@@ -148,11 +158,11 @@ def make_backend(reactor, settings: Settings) -> MultiService:
     return backend
 
 
-def main(make=make_backend) -> None:
+def main(make=make_backend, router: str | None = None) -> None:
     """Runs the backend that ``make(reactor, settings)`` builds (the benchmark's stub brings
-    its own) until the process is told to stop."""
+    its own) until the process is told to stop; `router`: a router's URL, over TAXI_BACKEND_ROUTER."""
     start_logging(log_level(), timestamps=False)
-    settings = Settings.from_environ(os.environ)
+    settings = Settings.from_environ(os.environ, backend_router=router)
     serve(lambda reactor: make(reactor, settings))
 
 

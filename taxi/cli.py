@@ -1,4 +1,4 @@
-"""The `taxi` command: run | migrate | backend | router | bench | history."""
+"""The `taxi` command: run | migrate | backend | router | keygen | bench | history."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ from twisted.logger import Logger, LogLevel
 from components.logs import UnknownLogLevel, log_level, start_logging
 from components.process import serve
 from taxi_bench.args import add_arguments as add_bench_arguments
+from taxi_core.backend_keys import BackendKeysUnusable, read_keys_file
 from taxi_core.config import Settings
 from taxi_core import trip_log
 from taxi_core.db import Database, DatabaseUnusable, check_database
 from taxi_core.domain import TripNotFound
 from taxi_core.migrate import Migration, migrate
 
-from .messages import explain, migration_done, port_taken, web_bundle_missing
-from .ports import can_listen
+from .messages import backend_port_taken, explain, migration_done, port_taken, web_bundle_missing
+from .keygen import DEFAULT_PATH as DEFAULT_KEY_PATH
+from .ports import can_listen, free_port
 
 # Named, not taken from the module, which is __main__ under `python -m taxi.cli` (components/logs.py).
 log = Logger(namespace="taxi.cli")
@@ -36,7 +38,14 @@ def parse_args(argv):
     history.add_argument("nk", help="the trip's nk")
     for sub in (run, migrate_cmd, history):
         sub.add_argument("--database-url", help="SQLAlchemy URL (default: $TAXI_DATABASE_URL or sqlite:///taxi.sqlite3)")
-    commands.add_parser("backend", help="run one backend process (settings from the environment)")
+    backend = commands.add_parser("backend", help="run one backend process (settings from the environment)")
+    backend.add_argument(
+        "--router",
+        help="join the router at this URL, rs://HOST:PORT (its TAXI_BACKEND_PORT; rss:// for TLS), with the "
+        "key in TAXI_BACKEND_KEY_FILE (default: $TAXI_BACKEND_ROUTER, or the Unix socket TAXI_BACKEND_SOCKET)",
+    )
+    keygen = commands.add_parser("keygen", help="write a key pair with which a backend joins a router on another host")
+    keygen.add_argument("path", nargs="?", default=DEFAULT_KEY_PATH, help=f"the private key's file (default: {DEFAULT_KEY_PATH}); the public key goes to PATH.pub")
     router = commands.add_parser(
         "router",
         help="run only the router; backends join it with `taxi backend` "
@@ -59,7 +68,7 @@ def main(argv=None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         command(args)
-    except (DatabaseUnusable, UnknownLogLevel) as problem:
+    except (DatabaseUnusable, UnknownLogLevel, BackendKeysUnusable) as problem:
         # A start that cannot happen is one line saying why, never a traceback.
         sys.exit(f"taxi: {explain(problem)}")
 
@@ -70,17 +79,20 @@ def command(args) -> None:
 
         return bench_main(args)
     if args.command == "backend":
-        from components.backend import main as backend_main
-
-        check_database(Settings.from_environ().database_url)
-        return backend_main()
+        return backend(args.router)
+    if args.command == "keygen":
+        return keygen(args.path)
     if args.command == "history":
         return print_history(Settings.from_environ(database_url=args.database_url).database_url, args.nk)
     level = log_level(verbose=getattr(args, "verbose", False))
     settings = Settings.from_environ(database_url=getattr(args, "database_url", None), port=getattr(args, "port", None))
-    if args.command != "migrate" and not can_listen(settings.port):
+    if args.command != "migrate":
+        settings = with_backend_keys(settings)
         # Crossbar would print a page of traceback, and be started again, and again.
-        sys.exit(f"taxi: {port_taken(settings.port)}")
+        if not can_listen(settings.port):
+            sys.exit(f"taxi: {port_taken(settings.port)}")
+        if settings.backend_port and not can_listen(settings.backend_port):
+            sys.exit(f"taxi: {backend_port_taken(settings.backend_port)}")
     if args.command == "router":
         return router(settings, level)
     migration = migrate(settings.database_url)
@@ -88,6 +100,37 @@ def command(args) -> None:
         print(f"taxi: {migration_done(migration)}", flush=True)
         return None
     return run(settings, args.backends, level, migration)
+
+
+def backend(router: str | None) -> None:
+    from components.backend import main as backend_main
+    from components.backend_link import link_for
+
+    settings = Settings.from_environ(backend_router=router)
+    check_database(settings.database_url)
+    try:
+        link_for(settings)  # a router URL or a key the backend cannot use: one line, before it starts
+    except ValueError as problem:
+        sys.exit(f"taxi backend: {problem}")
+    return backend_main(router=router)
+
+
+def keygen(path: str) -> None:
+    from .keygen import KeyFileExists, usage, write_key_pair
+
+    try:
+        public = write_key_pair(path)
+    except (KeyFileExists, OSError) as problem:
+        sys.exit(f"taxi keygen: {problem}")
+    print(usage(path, public))
+
+
+def with_backend_keys(settings: Settings) -> Settings:
+    """The keys the router lets in over TCP: TAXI_BACKEND_KEYS's and, read here once, the file's."""
+    if not settings.backend_keys_file:
+        return settings
+    listed = settings.backend_keys + read_keys_file(settings.backend_keys_file)
+    return replace(settings, backend_keys=tuple(dict.fromkeys(listed)))
 
 
 def print_history(database_url: str, nk: str) -> None:
@@ -115,8 +158,14 @@ def history_line(event: dict) -> str:
 def router(settings: Settings, level: LogLevel) -> None:
     """The router alone, kept alive like `taxi run` keeps it; the backends run on their own."""
     missing = [name for name in ("TAXI_BACKEND_SOCKET", "TAXI_BACKEND_TICKET") if not os.environ.get(name)]
+    if missing and settings.backend_keys and len(missing) == 2:
+        # Only backends on other hosts, over TCP: the socket is the run's own, as `taxi run` makes it.
+        return run(settings, 0, level)
     if missing:
-        sys.exit(f"taxi router: set {' and '.join(missing)}, the same for the router and every `taxi backend`")
+        sys.exit(
+            f"taxi router: set {' and '.join(missing)}, the same for the router and every `taxi backend` "
+            "(or list backend keys in TAXI_BACKEND_KEYS_FILE for backends that join over TCP)"
+        )
     # Crossbar reads a relative socket path from its own node directory, the backends from
     # their working directory: make it one path for both.
     settings = replace(settings, backend_socket=os.path.abspath(settings.backend_socket))
@@ -138,8 +187,14 @@ def run(
         say(migration_done(migration))
     say(f"web app  http://127.0.0.1:{settings.port}/")
     say(f"WAMP     ws://127.0.0.1:{settings.port}/ws")
+    if settings.backend_keys:
+        settings = replace(settings, backend_port=settings.backend_port or free_port())
+        keys = len(settings.backend_keys)
+        say(f"backends rs://{settings.backend_host}:{settings.backend_port} (cryptosign, {keys} key{'s' * (keys != 1)} listed)")
     if shared_backend_transport:
         say(f"starting the router; backends join it at {settings.backend_socket} (`taxi backend`)")
+    elif not backends:
+        say("starting the router; backends join it over TCP (`taxi backend --router URL`)")
     else:
         say(f"starting the router and {backends} backend{'s' * (backends != 1)}")
     if not WEB_BUNDLE.is_file():

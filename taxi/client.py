@@ -26,6 +26,7 @@ from autobahn.twisted.rawsocket import WampRawSocketClientFactory
 from autobahn.twisted.wamp import ApplicationSession
 from autobahn.twisted.websocket import WampWebSocketClientFactory, WampWebSocketClientProtocol
 from autobahn.wamp import message
+from autobahn.wamp.cryptosign import CryptosignKey
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.serializer import CBORSerializer, JsonSerializer, MsgPackSerializer
 from autobahn.wamp.types import ComponentConfig, SubscribeOptions
@@ -50,12 +51,19 @@ class Client(ApplicationSession):
     `joined` fires with the session once it has joined, or fails with the refusal; `left` fires
     with the details once it has left; `disconnected` once its connection is closed."""
 
-    def __init__(self, config=None, *, authid=None, ticket=None, key=None, authrole=None, authmethods=None,
-                 reactor=None):  # fmt: skip
+    def __init__(
+        self, config=None, *, authid=None, ticket=None, authrole=None, authmethods=None, key=None, pubkey=None,
+        reactor=None,
+    ):  # fmt: skip
+        """`key`: a private key (hex, `taxi keygen`'s) to join with WAMP-cryptosign instead of a
+        ticket; `pubkey`: the public key to announce, by default the key's own (another one is
+        what an impostor announces: a key it does not hold)."""
         super().__init__(config or ComponentConfig(REALM))
         self._authid = authid
         self._ticket = ticket
-        self._key = key  # a device's autobahn.wamp.cryptosign.CryptosignKey: log in with WAMP-cryptosign
+        # A device's CryptosignKey (taxi_core's tests and the storm), or a hex private key (taxi keygen's).
+        self._key = CryptosignKey.from_bytes(bytes.fromhex(key)) if isinstance(key, str) else key
+        self._pubkey = pubkey or (self._key.public_key() if self._key else None)
         self._authrole = authrole
         self._authmethods = authmethods
         self._reactor = reactor
@@ -68,15 +76,14 @@ class Client(ApplicationSession):
 
     def onConnect(self):
         if self._key is not None:
-            methods, extra = ["cryptosign"], {"pubkey": self._key.public_key()}
+            methods, authextra = self._authmethods or ["cryptosign"], {"pubkey": self._pubkey}
         else:
-            methods, extra = (["ticket"] if self._ticket is not None else ["anonymous"]), None
-        self.join(self.config.realm, authmethods=self._authmethods or methods, authid=self._authid,
-                  authrole=self._authrole, authextra=extra)  # fmt: skip
+            methods, authextra = self._authmethods or (["ticket"] if self._ticket is not None else ["anonymous"]), None
+        self.join(self.config.realm, authmethods=methods, authid=self._authid, authrole=self._authrole, authextra=authextra)
 
     def onChallenge(self, challenge):
-        if challenge.method == "cryptosign" and self._key is not None:
-            return self._key.sign_challenge(challenge)  # the router's fresh challenge, signed here
+        if challenge.method == "cryptosign" and self._key:
+            return self._key.sign_challenge(challenge)
         return self._ticket
 
     def onMessage(self, msg):
@@ -158,8 +165,8 @@ class _HandshakeReportingProtocol(WampWebSocketClientProtocol):
 
 
 async def connect(
-    url: str, *, authid=None, ticket=None, key=None, authrole=None, authmethods=None, serializers=None,
-    headers=None, timeout: float = JOIN_TIMEOUT, reactor=None,
+    url: str, *, authid=None, ticket=None, authrole=None, authmethods=None, serializers=None, headers=None,
+    timeout: float = JOIN_TIMEOUT, reactor=None, **keys,
 ) -> Client:  # fmt: skip
     """Join realm "taxi" at `url` (ws://HOST:PORT/ws); raises ApplicationError if the router refuses,
     ConnectionError if the WebSocket handshake is refused, TimeoutError after `timeout` seconds.
@@ -167,8 +174,7 @@ async def connect(
     `serializers`: Autobahn serializer instances, JSON by default (say `[SERIALIZERS["msgpack"]()]`);
     `headers`: of the WebSocket handshake (a browser's Origin, say)."""
     reactor = reactor or _global_reactor()
-    session = Client(authid=authid, ticket=ticket, key=key, authrole=authrole, authmethods=authmethods,
-                     reactor=reactor)  # fmt: skip
+    session = Client(authid=authid, ticket=ticket, authrole=authrole, authmethods=authmethods, reactor=reactor, **keys)
     factory = WampWebSocketClientFactory(
         lambda: session, url=url, serializers=serializers or [JsonSerializer()], headers=headers
     )
@@ -185,6 +191,17 @@ async def connect_backend(socket_path: str, ticket: str, *, timeout: float = JOI
     session = Client(authid="backend", ticket=ticket, reactor=reactor)
     factory = WampRawSocketClientFactory(lambda: session, serializer=MsgPackSerializer())
     await UNIXClientEndpoint(reactor, socket_path).connect(factory)
+    return await session.joined.addTimeout(timeout, reactor)
+
+
+async def connect_by_key(url: str, key: str, *, timeout: float = JOIN_TIMEOUT, reactor=None, **login) -> Client:
+    """Join as a backend on another host does: a router's backend port (rs://HOST:PORT; rawsocket,
+    msgpack) with WAMP-cryptosign and the private key `key` (login: authid, authrole, pubkey)."""
+    reactor = reactor or _global_reactor()
+    session = Client(key=key, reactor=reactor, **login)
+    factory = WampRawSocketClientFactory(lambda: session, serializer=MsgPackSerializer())
+    where = urlparse(url)
+    await TCP4ClientEndpoint(reactor, where.hostname, where.port, timeout=CONNECT_TIMEOUT).connect(factory)
     return await session.joined.addTimeout(timeout, reactor)
 
 

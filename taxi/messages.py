@@ -8,6 +8,7 @@ from functools import singledispatch
 from pathlib import Path
 
 from components.logs import UnknownLogLevel
+from taxi_core.backend_keys import BackendKeysUnusable
 from taxi_core.db import (
     DatabaseDriverUnknown,
     DatabaseFileUnusable,
@@ -77,6 +78,11 @@ def _(problem: UnknownLogLevel) -> str:
     return str(problem)
 
 
+@explain.register
+def _(problem: BackendKeysUnusable) -> str:
+    return f"cannot use the backend keys in {problem.source}: {problem.reason}"
+
+
 def migration_done(migration: Migration) -> str:
     head = " (head)" if migration.at_head else ""
     if not migration.changed:
@@ -90,6 +96,10 @@ def _revisions(revisions: tuple[Revision, ...]) -> str:
 
 def port_taken(port: int) -> str:
     return f"port {port} is taken (another taxi run?): stop that, or choose another with --port or TAXI_PORT"
+
+
+def backend_port_taken(port: int) -> str:
+    return f"port {port} is taken (another taxi run?): stop that, or choose another TAXI_BACKEND_PORT"
 
 
 def web_bundle_missing(bundle: Path) -> str:

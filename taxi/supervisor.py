@@ -31,6 +31,9 @@ from components.logs import LOG_LEVEL_VARIABLE, is_verbose, log_level
 from components.process import stop_asked
 from taxi_core.config import Settings
 
+from .node_config import write_node_config
+from .ports import free_port
+
 CROSSBAR_CONFIG = str(files("crossbar_config") / "config.yaml")
 # The web app's one dependency, Autobahn|JS, copied from npm at build time (setup.py, `make`);
 # without it the page loads but cannot connect.
@@ -58,6 +61,14 @@ def node_environment(
         # Read by the router worker itself (components/router_retention.py): Crossbar does not
         # substitute variables in a component's `extra`.
         "TAXI_RETAIN_GRACE_SECONDS": repr(settings.retain_grace_seconds),
+        # The TCP backend port always listens (config.yaml): where it was asked to, or at a port
+        # of the OS's on the loopback, and it lets in only these keys (components/backend_keys.py),
+        # the file's already read by the launcher (taxi/cli.py) so that the router reads none.
+        "TAXI_BACKEND_PORT": str(settings.backend_port or free_port()),
+        "TAXI_BACKEND_HOST": settings.backend_host,
+        "TAXI_BACKEND_KEYS": " ".join(settings.backend_keys),
+        # The backends started here are on the router's host: they take the Unix socket.
+        "TAXI_BACKEND_ROUTER": "",
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -69,11 +80,11 @@ def backend_environment(env: dict[str, str], n: int) -> dict[str, str]:
     return {**env, "TAXI_METRICS_PORT": str(int(base) + n - 1)} if base else env
 
 
-def router_command(node_dir: str, level: LogLevel) -> list[str]:
+def router_command(node_dir: str, level: LogLevel, config: str = CROSSBAR_CONFIG) -> list[str]:
     # Crossbar's level names are Twisted's (debug, info, warn, error, critical).
     return [
         sys.executable, "-c", "import crossbar; crossbar.run()",
-        "start", "--cbdir", node_dir, "--config", CROSSBAR_CONFIG,
+        "start", "--cbdir", node_dir, "--config", config,
         "--loglevel", level.name, "--logformat", "none", "--color", "false",
     ]  # fmt: skip
 
@@ -115,7 +126,9 @@ class TaxiNode(MultiService):
         env = {**node_environment(settings, self.node_dir, self.level, shared_backend_transport), **(environment or {})}
         # Where and how the backend joins the router, for a program that joins as the backend too.
         self.backend_socket, self.backend_ticket = env["TAXI_BACKEND_SOCKET"], env["TAXI_BACKEND_TICKET"]
-        self.monitor.addProcess("router", router_command(self.node_dir, self.level), env=env)
+        self.backend_port = int(env["TAXI_BACKEND_PORT"])
+        config = write_node_config(CROSSBAR_CONFIG, self.node_dir, env)
+        self.monitor.addProcess("router", router_command(self.node_dir, self.level, config), env=env)
         for n in range(1, backends + 1):
             command = backend_command or default_backend_command()
             self.monitor.addProcess(f"backend-{n}", command, env=backend_environment(env, n))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Mapping
 
 from .devices import DevicePolicy
+from .backend_keys import parse_keys
 from .dispatch import Policy
 
 DEFAULT_DATABASE_URL = "sqlite:///taxi.sqlite3"
@@ -15,6 +16,9 @@ DEFAULT_PORT = 8080
 DEFAULT_RETAIN_GRACE_SECONDS = 600.0
 # The metrics are for the operator's Prometheus, not the public (docs/operations.md).
 DEFAULT_METRICS_HOST = "127.0.0.1"
+# Backends on other hosts join on TAXI_BACKEND_PORT, bound here unless told otherwise: a router
+# is reachable from other hosts only where its operator opened it (README, "Backends on other hosts").
+DEFAULT_BACKEND_HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,17 @@ class Settings:
     # `taxi run` makes both fresh for each run; a separately run router and backends share them.
     backend_socket: str = "backend.sock"
     backend_ticket: str = ""
+    # Backends over TCP (WAMP-cryptosign): the router's side, where it listens (no port: one the
+    # OS picks, on which no one needs to join) and the public keys it lets in, from
+    # TAXI_BACKEND_KEYS here and TAXI_BACKEND_KEYS_FILE (read by the launcher, never here)...
+    backend_port: int | None = None
+    backend_host: str = DEFAULT_BACKEND_HOST
+    backend_keys: tuple[str, ...] = ()
+    backend_keys_file: str = ""
+    # ... and the backend's side: the router's URL (rs://HOST:PORT; none: the Unix socket) and
+    # the file of its private key (`taxi keygen`).
+    backend_router: str = ""
+    backend_key_file: str = ""
     # How long the router keeps a finished trip's retained event (components/router_retention.py).
     retain_grace_seconds: float = DEFAULT_RETAIN_GRACE_SECONDS
     # How located requests are offered to drivers (taxi_core.dispatch.Policy has the defaults).
@@ -47,6 +62,12 @@ class Settings:
             db_pool_size=int(environ.get("TAXI_DB_POOL_SIZE", 8)),
             backend_socket=environ.get("TAXI_BACKEND_SOCKET", "backend.sock"),
             backend_ticket=environ.get("TAXI_BACKEND_TICKET", ""),
+            backend_port=int(environ["TAXI_BACKEND_PORT"]) if environ.get("TAXI_BACKEND_PORT") else None,
+            backend_host=environ.get("TAXI_BACKEND_HOST") or DEFAULT_BACKEND_HOST,
+            backend_keys=parse_keys(environ.get("TAXI_BACKEND_KEYS", "")),
+            backend_keys_file=environ.get("TAXI_BACKEND_KEYS_FILE", ""),
+            backend_router=environ.get("TAXI_BACKEND_ROUTER", ""),
+            backend_key_file=environ.get("TAXI_BACKEND_KEY_FILE", ""),
             retain_grace_seconds=_seconds(environ, "TAXI_RETAIN_GRACE_SECONDS", DEFAULT_RETAIN_GRACE_SECONDS),
             dispatch=_dispatch_policy(environ),
             metrics_port=_port(environ, "TAXI_METRICS_PORT"),

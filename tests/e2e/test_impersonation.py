@@ -1,8 +1,8 @@
 """Impersonation: no client on the public port gets in as anyone but itself, nor as more than
 its own role — not by asking for the backend or trusted role, not with another user's name,
-not with the backend's own credential, not with another user's device key (WAMP-cryptosign),
-not with an authentication method the port does not offer, not by putting an identity into a
-call's arguments.
+not with the backend's own credential (its ticket, or a backend key the router lists for its
+TCP backend port), not with another user's device key (WAMP-cryptosign), not with an
+authentication method the port does not offer, not by putting an identity into a call's arguments.
 
 test_login.py has the first cases (one's own password, any role asked for); this module runs
 the rest on a node of its own, whose backend ticket the tests know, because its many failed
@@ -20,6 +20,9 @@ from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.types import PublishOptions, RegisterOptions
 from twisted.internet import defer, reactor
 
+from taxi.keygen import write_key_pair
+from taxi_core.backend_keys import read_private_key
+
 from ..support.node import Node
 from ..support.users import PASSWORD, Users, unique_name
 from ..support.wamp import connect, connect_backend, error_of
@@ -35,7 +38,11 @@ LOGIN_TIMEOUT = 15
 @pytest.fixture(scope="module")
 def impostors_node(new_database, tmp_path_factory):
     with new_database("sqlite") as url:
-        node = Node(url, tmp_path_factory.mktemp("impostors"), separate=True)
+        # It also lists a backend key for the TCP backend port, which the public port must not take.
+        workdir = tmp_path_factory.mktemp("impostors")
+        public = write_key_pair(str(workdir / "backend.key"))
+        node = Node(url, workdir, separate=True, environment={"TAXI_BACKEND_KEYS": public})
+        node.listed_backend_key = read_private_key(str(workdir / "backend.key"))
         try:
             node.wait_until_serving()
             yield node
@@ -179,6 +186,22 @@ async def test_alice_s_device_key_gets_her_in_as_herself_a_rider_and_no_key_gets
             outcomes["refused"] += 1
     figure(f"{sum(outcomes.values())} cryptosign logins ({len(authids)} authids x {len(keys)} keys x "
            f"{len(ASKED_ROLES)} roles asked): {dict(outcomes)}; as another user, backend or trusted: 0")  # fmt: skip
+
+
+@pytest.mark.parametrize("asked", [None, "backend", "trusted"])
+@pytest_twisted.ensureDeferred
+async def test_a_backend_key_the_router_lists_makes_no_backend_on_the_public_port(impostors_node, asked):
+    attempt = defer.ensureDeferred(
+        connect(impostors_node.port, key=impostors_node.listed_backend_key, authid="backend", authrole=asked)
+    ).addTimeout(LOGIN_TIMEOUT, reactor)
+    try:
+        session = await attempt
+    except ApplicationError as refused:  # the public port takes no backend key
+        assert refused.error in {"wamp.error.no_auth_method", NOT_AUTHORIZED, AUTHENTICATION_FAILED}, refused
+    else:  # should the public port take device keys one day: still never as the backend, nor trusted
+        assert session.details.authrole not in {"backend", "trusted"}, session.details
+        assert not await may_do_backend_things(session)
+        await session.close()
 
 
 # Last in the module: its hundred-odd failed logins lock the peer for minutes.

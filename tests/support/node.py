@@ -22,7 +22,9 @@ from typing import Iterator, Mapping
 import psutil
 from twisted.internet import task
 
+from taxi.keygen import write_key_pair
 from taxi.ports import free_port, port_open
+from taxi_core.backend_keys import read_private_key
 
 TAXI = str(Path(sys.executable).with_name("taxi"))
 START_TIMEOUT = 90
@@ -33,21 +35,29 @@ POLL = 0.2
 class Node:
     def __init__(
         self, database_url: str, workdir: Path, *run_args: str, port: int | None = None, backends: int = 1,
-        separate: bool = False, environment: Mapping[str, str] | None = None,
+        separate: bool = False, remote: bool = False, environment: Mapping[str, str] | None = None,
     ):  # fmt: skip
         """On `port`, or a free one (a restarted node takes its predecessor's, as a server would).
 
         `run_args` go to `taxi run`; `backends` is how many backends serving waits for (and, with
         separate=True, how many `taxi backend` processes start). Nothing restarts a separate
         backend that dies: that is the process manager's job once the processes run on their own.
-        `environment`: settings of its own (TAXI_* variables) on top of this process's environment."""
+        `environment`: settings of its own (TAXI_* variables) on top of this process's environment.
+
+        remote=True: as separate, but the backends join over TCP, each with a key of its own
+        (`taxi keygen`), as backends on other hosts do (`taxi backend --router rs://...`); the
+        router lists their keys and one more, `spare_key`, which no backend uses (for the tests),
+        and has no backend socket a test could join."""
         self.database_url = database_url
         self.workdir = workdir
         self.port = port or free_port()
         self.backends = backends
         self.separate = separate
         self.logs: list[Path] = []
-        if separate:
+        self.remote = remote
+        if remote:
+            self._start_remote(environment)
+        elif separate:
             self.backend_socket = str(workdir / "backend.sock")  # workdir: private to its test or run
             self.backend_ticket = secrets.token_urlsafe(32)
             env = {"TAXI_DATABASE_URL": database_url, "TAXI_PORT": str(self.port),
@@ -62,12 +72,33 @@ class Node:
             command = [TAXI, "run", "--port", str(self.port), "--database-url", database_url, *run_args]
             self.process = self._start("taxi-run", command)
 
-    def _start(self, name: str, command: list[str]) -> subprocess.Popen:
+    def _start_remote(self, environment: Mapping[str, str] | None) -> None:
+        self.backend_port = free_port()
+        self.backend_url = f"rs://127.0.0.1:{self.backend_port}"
+        keys = [self.workdir / f"backend-{n}.key" for n in range(1, self.backends + 1)]
+        publics = [write_key_pair(str(key)) for key in (*keys, self.workdir / "spare.key")]
+        self.spare_key = read_private_key(str(self.workdir / "spare.key"))
+        self.backend_keys = publics
+        listed = self.workdir / "backend-keys"
+        listed.write_text("# the backends of this test's node, and a spare\n" + "\n".join(publics) + "\n")
+        env = {"TAXI_DATABASE_URL": self.database_url, "TAXI_PORT": str(self.port),
+               "TAXI_BACKEND_PORT": str(self.backend_port), "TAXI_BACKEND_KEYS_FILE": str(listed)}  # fmt: skip
+        self._env = {**os.environ, **(environment or {}), **env}
+        subprocess.run([TAXI, "migrate"], env=self._env, cwd=self.workdir, check=True, capture_output=True)
+        self.process = self._start("router", [TAXI, "router"])
+        self._backends = [self.start_remote_backend(key, f"backend-{n}") for n, key in enumerate(keys, start=1)]
+
+    def start_remote_backend(self, key_file: Path, name: str) -> subprocess.Popen:
+        """A `taxi backend` joining this node's backend port with the private key in `key_file`."""
+        env = {**self._env, "TAXI_BACKEND_KEY_FILE": str(key_file)}
+        return self._start(name, [TAXI, "backend", "--router", self.backend_url], env)
+
+    def _start(self, name: str, command: list[str], env: Mapping[str, str] | None = None) -> subprocess.Popen:
         log = self.workdir / f"{name}-{self.port}.log"
         self.logs.append(log)
         with open(log, "wb") as out:
             return subprocess.Popen(
-                command, env=self._env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT,
+                command, env=env or self._env, cwd=self.workdir, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so that stop() can reach every child
             )  # fmt: skip
 
@@ -97,7 +128,7 @@ class Node:
         return [process for parent in started for process in (parent, *parent.children(recursive=True))]
 
     def backend_processes(self) -> list[psutil.Process]:
-        if self.separate:
+        if self.separate or self.remote:
             return [psutil.Process(p.pid) for p in self._backends if p.poll() is None]
         return [p for p in self.processes() if "components.backend" in p.cmdline()]
 

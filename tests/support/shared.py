@@ -27,15 +27,18 @@ from twisted.internet import threads
 from .databases import new_database
 from .node import Node, stopped_uncleanly
 
-_nodes: dict[tuple, Node] = {}  # (database, separate, environment's items)
+_nodes: dict[tuple, Node] = {}  # (database, separate, environment's items, remote)
 _failures: dict[tuple, BaseException] = {}  # a node that could not start is not tried again
 _cleanup = ExitStack()
 
 
-async def shared_node(database: str, *, separate: bool = False, environment: Mapping[str, str] | None = None) -> Node:
+async def shared_node(
+    database: str, *, separate: bool = False, environment: Mapping[str, str] | None = None, remote: bool = False
+) -> Node:
     """The node on `database` (sqlite or postgresql), serving; started if it is not yet. One
-    `environment` (settings of its own, tests/support/node.py) is one more node."""
-    key = (database, separate, tuple(sorted((environment or {}).items())))
+    `environment` (settings of its own, tests/support/node.py) is one more node; so is `remote`
+    (backends joined over TCP with keys, Node's remote=True)."""
+    key = (database, separate, tuple(sorted((environment or {}).items())), remote)
     if key not in _nodes and key not in _failures:
         try:
             node = await threads.deferToThread(_start, key)
@@ -45,9 +48,9 @@ async def shared_node(database: str, *, separate: bool = False, environment: Map
     return _get(key)
 
 
-def shared_node_now(database: str, *, separate: bool = False) -> Node:
+def shared_node_now(database: str, *, separate: bool = False, remote: bool = False) -> Node:
     """The same node, waited for by blocking: for pytest's fixtures, which run off the reactor."""
-    key = (database, separate, ())
+    key = (database, separate, (), remote)
     if key not in _nodes and key not in _failures:
         try:
             _start(key).wait_until_serving()
@@ -63,7 +66,7 @@ def _get(key) -> Node:
 
 
 def _start(key) -> Node:
-    database, separate, environment = key
+    database, separate, environment, remote = key
     if not _nodes:
         atexit.register(_stop_at_exit)
     workdir = Path(tempfile.mkdtemp(prefix=f"taxi-test-node-{database}-"))
@@ -72,7 +75,7 @@ def _start(key) -> Node:
     except BaseException:
         shutil.rmtree(workdir)
         raise
-    _nodes[key] = node = Node(url, workdir, separate=separate, environment=dict(environment))
+    _nodes[key] = node = Node(url, workdir, separate=separate, remote=remote, environment=dict(environment))
     return node
 
 

@@ -84,9 +84,12 @@ class NodeTestCase(TestCase):
     database: str
     separate = False  # True: the separate node (taxi router + taxi backend), whose backend ticket the tests know
     environment: dict[str, str] = {}  # settings of the node's own (TAXI_* variables): a node of its own
+    remote = False  # True: the node whose backends join over TCP with keys (Node's remote=True)
 
     async def setUp(self):
-        self.node = await shared_node(self.database, separate=self.separate, environment=self.environment)
+        self.node = await shared_node(
+            self.database, separate=self.separate, environment=self.environment, remote=self.remote
+        )
         self.users = Users(self.node)
         self.addCleanup(self.users.close)
 

@@ -12,9 +12,9 @@ from autobahn.wamp.serializer import _WAMPJsonEncoder
 from twisted.internet import defer, reactor, task
 
 from taxi import client
-from taxi.client import EVENT_TIMEOUT, Client, Events, connect_backend, router_holds
+from taxi.client import EVENT_TIMEOUT, Client, Events, connect_backend, connect_by_key, router_holds
 
-__all__ = ["EVENT_TIMEOUT", "SERIALIZERS", "Client", "Events", "connect", "connect_backend", "error_of", "router_holds", "sleep"]
+__all__ = ["EVENT_TIMEOUT", "SERIALIZERS", "Client", "Events", "connect", "connect_backend", "connect_by_key", "error_of", "router_holds", "sleep"]
 
 
 class _AsciiJsonObjectSerializer(JsonObjectSerializer):
