@@ -6,8 +6,9 @@
     latest = await events.next()
     await rider.close()
 
-With a device's key (`key=`, an autobahn.wamp.cryptosign.CryptosignKey registered with
-user.add_device) it logs in with WAMP-cryptosign instead. Without either it joins anonymously (all anonymous may do is user.signup). A refusal, by the
+With a key (`key=`: a device's CryptosignKey registered with user.add_device, or a backend's
+hex private key from `taxi keygen`) it logs in with WAMP-cryptosign instead. Without either it
+joins anonymously (all anonymous may do is user.signup). A refusal, by the
 router (wrong password, say) or already at the WebSocket handshake (a foreign Origin), fails
 `connect` and the session's `joined` Deferred alike, rather than leaving them waiting.
 
@@ -55,13 +56,12 @@ class Client(ApplicationSession):
         self, config=None, *, authid=None, ticket=None, authrole=None, authmethods=None, key=None, pubkey=None,
         reactor=None,
     ):  # fmt: skip
-        """`key`: a private key (hex, `taxi keygen`'s) to join with WAMP-cryptosign instead of a
-        ticket; `pubkey`: the public key to announce, by default the key's own (another one is
+        """`key`: a CryptosignKey (a device's) or a hex private key (`taxi keygen`'s) to join with
+        WAMP-cryptosign instead of a ticket; `pubkey`: the public key to announce, by default the key's own (another one is
         what an impostor announces: a key it does not hold)."""
         super().__init__(config or ComponentConfig(REALM))
         self._authid = authid
         self._ticket = ticket
-        # A device's CryptosignKey (taxi_core's tests and the storm), or a hex private key (taxi keygen's).
         self._key = CryptosignKey.from_bytes(bytes.fromhex(key)) if isinstance(key, str) else key
         self._pubkey = pubkey or (self._key.public_key() if self._key else None)
         self._authrole = authrole
@@ -82,7 +82,7 @@ class Client(ApplicationSession):
         self.join(self.config.realm, authmethods=methods, authid=self._authid, authrole=self._authrole, authextra=authextra)
 
     def onChallenge(self, challenge):
-        if challenge.method == "cryptosign" and self._key:
+        if challenge.method == "cryptosign" and self._key is not None:
             return self._key.sign_challenge(challenge)
         return self._ticket
 
