@@ -53,12 +53,13 @@ async def main(reactor, args, workdir: Path, bars, database: str) -> None:
     node = LocalNode(reactor, database_url=args.database_url or f"sqlite:///{sqlite_file}",
                      log_path=workdir / "taxi-soak.log", floor=False, grace=args.grace)  # fmt: skip
     try:
-        samples, held = await _soak(reactor, node, args, bars)
+        samples, held, duplicates = await _soak(reactor, node, args, bars)
     finally:
         await node.stop()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
-    result = {**figures(samples, held, args.grace), "load_average": [load_before, os.getloadavg()]}
+    result = {**figures(samples, held, args.grace), "duplicates_dropped": duplicates,
+              "load_average": [load_before, os.getloadavg()]}
     title = (f"taxi bench --soak: {result['trips']:,} trips on {database}, D={args.drivers} drivers, "
              f"R={args.riders} riders, grace {args.grace:g} s")  # fmt: skip
     print(f"\n{title}\n{table(result)}\n{_load_note(result['load_average'])}", flush=True)
@@ -75,8 +76,9 @@ async def main(reactor, args, workdir: Path, bars, database: str) -> None:
         raise SystemExit(f"taxi bench --soak: missed: {'; '.join(missed)}")
 
 
-async def _soak(reactor, node: LocalNode, args, bars) -> tuple[list[Sample], dict]:
-    """The samples, and what the router holds of trips after the grace."""
+async def _soak(reactor, node: LocalNode, args, bars) -> tuple[list[Sample], dict, int]:
+    """The samples, what the router holds of trips after the grace, and the events the clients
+    dropped as seen already (at-least-once delivery's duplicates)."""
     await node.start()
     workload = Workload(reactor, node.url, drivers=args.drivers, riders=args.riders, serializer=args.serializer)
     backend = None
@@ -92,7 +94,7 @@ async def _soak(reactor, node: LocalNode, args, bars) -> tuple[list[Sample], dic
         await task.deferLater(reactor, args.grace, lambda: None)
         held = await router_holds(backend, timeout=args.grace + 60)
         samples.append(_sample("after grace", samples[-1].trips, samples[-1].seconds, node, held))
-        return samples, held
+        return samples, held, workload.duplicates()
     finally:
         workload.close()
         if backend is not None:
@@ -159,6 +161,7 @@ def table(result: dict) -> str:
              for r in rows]  # fmt: skip
     lines.insert(1, "-" * len(lines[0]))
     lines.append(f"trips/s: {result['throughput']:.1f} ({result['trips']:,} trips in {result['seconds']:.0f} s)")
+    lines.append(f"duplicate events dropped by the clients (same seq): {result.get('duplicates_dropped', 0):,}")
     lines.append("the router holds of trips after the grace: " + ", ".join(f"{k} {v}" for k, v in held.items()))
     lines += [f"{'met   ' if c['met'] else 'MISSED'} {name}" for name, c in result["checks"].items()]
     return "\n".join(lines)
