@@ -42,6 +42,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--grace", type=float, default=5.0, metavar="SECONDS",
         help="with --soak: the router's grace for a finished trip (TAXI_RETAIN_GRACE_SECONDS, default %(default)s)")
     add("--csv", metavar="FILE", default="soak-rss.csv", help="with --soak: the samples (default %(default)s)")
+    add("--storm", type=int, metavar="N",
+        help="instead of the comparison: N drivers on taxi.drivers, the router killed with kill -9 and "
+             "restarted; how long until they are all back (docs/reliability.md)")
+    add("--login", choices=("device", "ticket", "both"), default="device",
+        help="with --storm: how the drivers log in, with device keys, tickets or both in turn (default %(default)s)")
+    add("--ticket-drivers", type=int, metavar="M",
+        help="with --storm and --login both: only M of the N drivers for tickets (each login an argon2 check)")
     add("--workdir", help="where the logs and the SQLite file go (default: a new temporary directory)")
     _add_city_arguments(parser.add_argument_group("the city (--city, --city-sweep)"))
 

@@ -1,5 +1,6 @@
 """`taxi bench`: taxi and the router's own floor, side by side, with the same clients
-(or, with --soak, taxi alone for many trips: soak.py).
+(or, with --soak, taxi alone for many trips: soak.py; with --storm, the router killed under
+connected drivers: storm.py).
 
 For each number of drivers (one, or 10/100/1000 with --sweep) two nodes run at once from the
 same config: the floor's, whose backend is the stub (stub.py), and taxi's (or --url). Each gets
@@ -52,6 +53,8 @@ def main(args) -> None:
         from .city.cli import bench, check
     elif args.soak is not None:
         bench, check = _soak, _check
+    elif args.storm is not None:
+        bench, check = _storm, _check_storm
     else:
         bench, check = _bench, _check
     check(args)
@@ -74,6 +77,16 @@ def _check(args) -> None:
         # The soak asks the router what it holds, as the backend: only a node of its own lets it.
         raise SystemExit("taxi bench: --soak needs at least 1 trip, a grace of 0 s or more, and neither --url nor --sweep")
     require_extra(plot=args.sweep or soaking)
+
+
+def _check_storm(args) -> None:
+    tickets = args.ticket_drivers
+    if args.storm < 1 or (tickets is not None and not (args.login == "both" and 1 <= tickets <= args.storm)):
+        raise SystemExit("taxi bench: --storm needs at least 1 driver; --ticket-drivers, from 1 to N, goes with --login both")
+    if args.url or args.sweep or args.soak is not None:
+        # The storm kills the router: only a node of its own lets it.
+        raise SystemExit("taxi bench: --storm needs neither --url nor --sweep nor --soak")
+    require_extra(plot=False)
 
 
 def require_extra(*, plot: bool) -> None:
@@ -128,6 +141,12 @@ async def _soak(reactor, args, workdir: Path) -> None:
     from . import soak
 
     await soak.main(reactor, args, workdir, bar, database_kind(args))
+
+
+async def _storm(reactor, args, workdir: Path) -> None:
+    from . import storm
+
+    await storm.main(reactor, args, workdir, bar, database_kind(args))
 
 
 async def _bench(reactor, args, workdir: Path) -> None:
