@@ -43,14 +43,15 @@ now = time.perf_counter
 
 class _HashedOnce:
     """Every seeded user has the same password; its argon2id hash (PasswordHasher's defaults,
-    as the backend's) is computed once instead of once a user."""
+    as the backend's) is computed once instead of once a user. Any other (TaxiService's decoy)
+    is hashed as usual."""
 
     def __init__(self):
-        self._hash = PasswordHasher().hash(PASSWORD)
+        self._hasher = PasswordHasher()
+        self._hash = self._hasher.hash(PASSWORD)
 
     def hash(self, password: str) -> str:
-        assert password == PASSWORD
-        return self._hash
+        return self._hash if password == PASSWORD else self._hasher.hash(password)
 
 
 def seed(database_url: str, drivers: list[str], riders: list[str]) -> dict[str, CryptosignKey]:
