@@ -164,17 +164,24 @@ class LinkedRouters:
         try:
             self.a.start(self.b)
             self.b.start(self.a)
-            wait_until(lambda: self.a.is_up() and self.b.is_up(), START_TIMEOUT, "the two routers and their links")
+            self._wait(lambda: self.a.is_up() and self.b.is_up(), "the two routers and their links")
             # Only now: a link that comes up finds the registrations already there with one
             # loop that stops at the first it cannot forward (rlink.py, register_current), and
             # the backend role may not register the router's own taxi.router.retained, so a
             # backend started first would leave B with whatever came before it. Registrations
             # made once the link is up are forwarded one by one (on_registration_create).
             self.a.start_backend()
-            wait_until(self.a.backend_ready, START_TIMEOUT, "the backend on router A")
+            self._wait(self.a.backend_ready, "the backend on router A")
         except BaseException:
             self.stop()
             raise
 
+    def _wait(self, predicate, what: str) -> None:
+        try:
+            wait_until(predicate, START_TIMEOUT, what)
+        except AssertionError as timeout:
+            raise AssertionError(f"{timeout}\n{self.a.tail()}\n{self.b.tail()}") from None
+
     def stop(self) -> list[int]:
+        """Both routers and the backend, stopped; their exit codes (B's router, A's router, the backend)."""
         return self.b.stop() + self.a.stop()
