@@ -15,14 +15,16 @@ tests look past it at what else crosses the link.
 
 from __future__ import annotations
 
+import os
 import time
 
 import argon2
 import pytest
 import pytest_twisted
 from argon2 import PasswordHasher
+from autobahn.wamp.cryptosign import CryptosignKey
 from autobahn.wamp.exception import ApplicationError
-from twisted.internet import defer
+from twisted.internet import defer, reactor
 
 from components import uris
 from taxi_core.db import Database
@@ -40,6 +42,7 @@ NOT_AUTHORIZED = "wamp.error.not_authorized"
 RUNTIME_ERROR = "wamp.error.runtime_error"  # what Autobahn makes of the link's RuntimeError
 FORWARDED_WITHIN = 30
 NO_TRIP = "0" * 32
+DEVICE_REMOVED = "taxi.close.device_removed"
 PLACE = {"lat": 52.52, "lng": 13.405}
 
 
@@ -232,3 +235,20 @@ async def test_an_offer_on_taxi_drivers_never_reaches_the_offered_driver_on_b(ro
     assert await offers_on_b.quiet_for(QUIET) == [], UPDATE_DOCS
     await rider_on_a.call(uris.TRIP_CANCEL, nk=trip["nk"])
     await driver_on_b.call(uris.DRIVER_OFFLINE)
+
+
+@pytest_twisted.ensureDeferred
+async def test_removing_a_device_ends_its_session_on_a_but_not_on_b(routers, on_a, on_b):
+    # The backend hears of device logins from A's wamp.session.on_join and ends them with A's
+    # wamp.session.kill; the link forwards nothing under wamp. (rlink.py, on_subscription_create).
+    rider_on_b, key = await login(on_b, "rider"), CryptosignKey.from_bytes(os.urandom(32))
+    await rider_on_b.call(uris.USER_ADD_DEVICE, public_key=key.public_key())
+    phone_on_a = await connect(routers.a.port, authid="rider", key=key)
+    phone_on_b = await connect(routers.b.port, authid="rider", key=key)
+    on_a.sessions.append(phone_on_a)
+    on_b.sessions.append(phone_on_b)
+    await sleep(QUIET)  # the backend has written down the logins it heard of
+    assert await rider_on_b.call(uris.USER_REMOVE_DEVICE, public_key=key.public_key()) is None
+    assert (await phone_on_a.left.addTimeout(QUIET * 5, reactor)).reason == DEVICE_REMOVED
+    await sleep(QUIET)
+    assert phone_on_b.is_attached(), UPDATE_DOCS
