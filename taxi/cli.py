@@ -22,6 +22,7 @@ from taxi_core.migrate import Migration, migrate
 
 from .messages import backend_port_taken, explain, migration_done, port_taken, web_bundle_missing
 from .keygen import DEFAULT_PATH as DEFAULT_KEY_PATH
+from .node_config import TLSUnusable, check_tls
 from .ports import can_listen, free_port
 
 # Named, not taken from the module, which is __main__ under `python -m taxi.cli` (components/logs.py).
@@ -68,7 +69,7 @@ def main(argv=None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         command(args)
-    except (DatabaseUnusable, UnknownLogLevel, BackendKeysUnusable) as problem:
+    except (DatabaseUnusable, UnknownLogLevel, BackendKeysUnusable, TLSUnusable) as problem:
         # A start that cannot happen is one line saying why, never a traceback.
         sys.exit(f"taxi: {explain(problem)}")
 
@@ -88,6 +89,9 @@ def command(args) -> None:
     settings = Settings.from_environ(database_url=getattr(args, "database_url", None), port=getattr(args, "port", None))
     if args.command != "migrate":
         settings = with_backend_keys(settings)
+        from taxi.supervisor import CROSSBAR_CONFIG
+
+        check_tls(CROSSBAR_CONFIG, os.environ)  # TLS files taxi cannot use: one line, not Crossbar's traceback
         # Crossbar would print a page of traceback, and be started again, and again.
         if not can_listen(settings.port):
             sys.exit(f"taxi: {port_taken(settings.port)}")
@@ -190,7 +194,8 @@ def run(
     if settings.backend_keys:
         settings = replace(settings, backend_port=settings.backend_port or free_port())
         keys = len(settings.backend_keys)
-        say(f"backends rs://{settings.backend_host}:{settings.backend_port} (cryptosign, {keys} key{'s' * (keys != 1)} listed)")
+        scheme = "rss" if os.environ.get("TAXI_BACKEND_TLS_CERTIFICATE", "").strip() else "rs"
+        say(f"backends {scheme}://{settings.backend_host}:{settings.backend_port} (cryptosign, {keys} key{'s' * (keys != 1)} listed)")
     if shared_backend_transport:
         say(f"starting the router; backends join it at {settings.backend_socket} (`taxi backend`)")
     elif not backends:

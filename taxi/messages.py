@@ -19,6 +19,8 @@ from taxi_core.db import (
 )
 from taxi_core.migrate import DatabaseSchemaUnknown, Migration, Revision
 
+from .node_config import TLSUnusable
+
 SUPPORTED_URLS = "sqlite:///FILE or postgresql://USER@HOST:PORT/DATABASE"
 
 
@@ -81,6 +83,11 @@ def _(problem: UnknownLogLevel) -> str:
 @explain.register
 def _(problem: BackendKeysUnusable) -> str:
     return f"cannot use the backend keys in {problem.source}: {problem.reason}"
+
+
+@explain.register
+def _(problem: TLSUnusable) -> str:
+    return f"the backend port's TLS: {problem}"
 
 
 def migration_done(migration: Migration) -> str:

@@ -20,6 +20,18 @@ def unique_username(first_name: str) -> str:
     return f"{letters}{next(_names)}_{secrets.token_hex(3)}"
 
 
+
+def ann_on_a_ride_bob_accepted(people, pick_up: str = "Main St 1") -> tuple["App", "App"]:
+    """Rider Ann and driver Bob, signed up; Ann's request taken by Bob, and Ann told he is coming.
+    The start of every story about what happens to a ride under way."""
+    ann, bob = people("rider ann"), people("driver bob")
+    ann.sign_up("rider", "Ann", "Rider")
+    bob.sign_up("driver", "Bob", "Driver")
+    ann.request_ride(pick_up, "Central Station")
+    bob.accept(pick_up)
+    expect(ann.ride).to_contain_text("Bob Driver is coming to pick you up")
+    return ann, bob
+
 class App:
     def __init__(self, page: Page, url: str, who: str, screenshots: Path):
         self.page = page

@@ -12,7 +12,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from .app import PASSWORD
+from .app import PASSWORD, ann_on_a_ride_bob_accepted
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -45,12 +45,7 @@ def logged_in_with_the_key(app) -> bool:
 
 
 def test_a_reload_during_a_ride_keeps_the_rider_logged_in_and_following_it(people, node):
-    ann, bob = people("rider ann"), people("driver bob")
-    ann.sign_up("rider", "Ann", "Rider")
-    bob.sign_up("driver", "Bob", "Driver")
-    ann.request_ride("Main St 1", "Central Station")
-    bob.accept("Main St 1")
-    expect(ann.ride).to_contain_text("Bob Driver is coming to pick you up")
+    ann, bob = ann_on_a_ride_bob_accepted(people)
     ann.page.wait_for_function("localStorage.getItem('taxi.device.user') !== null")
     assert logged_in_with_the_key(ann)
     [device] = elsewhere(node, ann.username, "user.devices")

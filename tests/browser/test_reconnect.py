@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from ..support.databases import BACKENDS
 from ..support.node import Node
+from .app import ann_on_a_ride_bob_accepted
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -53,12 +54,7 @@ def node(nodes):
 
 
 def test_pages_show_offline_while_the_node_is_down_and_catch_up_when_it_is_back(people, nodes):
-    ann, bob = people("rider ann"), people("driver bob")
-    ann.sign_up("rider", "Ann", "Rider")
-    bob.sign_up("driver", "Bob", "Driver")
-    ann.request_ride("Main St 1", "Central Station")
-    bob.accept("Main St 1")
-    expect(ann.ride).to_contain_text("Bob Driver is coming to pick you up")
+    ann, bob = ann_on_a_ride_bob_accepted(people)
 
     # Their browsers cannot connect until we say so, then the node goes down under them.
     for person in (ann, bob):

@@ -87,6 +87,30 @@ async def may_do_backend_things(session) -> bool:
     return False
 
 
+async def try_every_login(grid, attempt, admitted: dict, admitted_label: str) -> Counter:
+    """Tries `attempt(authid, credential, role asked)` for every case of `grid`. The (authid,
+    credential) pairs in `admitted` get in with exactly those session details, and may do nothing a
+    backend does; every other case is refused as a failed authentication. Returns the tally."""
+    outcomes = Counter()
+    for authid, credential, asked in grid:
+        pending = attempt(authid, credential, asked)
+        expected = admitted.get((authid, credential))
+        if expected is not None:
+            session = await pending
+            assert {name: getattr(session.details, name) for name in expected} == expected
+            assert not await may_do_backend_things(session)
+            session.leave()
+            outcomes[admitted_label] += 1
+            continue
+        try:
+            refusal = await error_of(pending)
+        except AssertionError as let_in:
+            raise AssertionError(f"let in: authid {authid!r}, {credential!r}, role asked {asked!r}") from let_in
+        assert refusal.error == AUTHENTICATION_FAILED, (authid, credential, asked, refusal)
+        outcomes["refused"] += 1
+    return outcomes
+
+
 @pytest_twisted.ensureDeferred
 async def test_users_named_like_the_privileged_roles_are_riders_like_any_other(impostors_node, people):
     for name in ("backend", "trusted"):
@@ -166,24 +190,16 @@ async def test_alice_s_device_key_gets_her_in_as_herself_a_rider_and_no_key_gets
         session.leave()
     authids = {"alice": alice, "bob": bob, "Alice": alice.capitalize(), "backend": "backend", "trusted": "trusted",
                "anonymous": "anonymous"}  # fmt: skip
-    outcomes = Counter()
-    for authid, key, asked in itertools.product(authids, keys, ASKED_ROLES):
-        attempt = defer.ensureDeferred(connect(impostors_node.port, authid=authids[authid], key=keys[key], authrole=asked))
-        attempt.addTimeout(LOGIN_TIMEOUT, reactor)
-        if (authid, key) in {("alice", "alice's key"), ("bob", "bob's key")}:
-            session = await attempt
-            expected = (alice, "rider", "cryptosign") if authid == "alice" else (bob, "driver", "cryptosign")
-            assert (session.details.authid, session.details.authrole, session.details.authmethod) == expected
-            assert not await may_do_backend_things(session)
-            session.leave()
-            outcomes["in as the key's own user, in that user's role"] += 1
-        else:
-            try:
-                refusal = await error_of(attempt)
-            except AssertionError as let_in:
-                raise AssertionError(f"let in: authid {authid!r}, {key}, role asked {asked!r}") from let_in
-            assert refusal.error == AUTHENTICATION_FAILED, (authid, key, asked, refusal)
-            outcomes["refused"] += 1
+    admitted = {("alice", "alice's key"): {"authid": alice, "authrole": "rider", "authmethod": "cryptosign"},
+                ("bob", "bob's key"): {"authid": bob, "authrole": "driver", "authmethod": "cryptosign"}}  # fmt: skip
+
+    def attempt(authid, key, asked):
+        pending = defer.ensureDeferred(connect(impostors_node.port, authid=authids[authid], key=keys[key], authrole=asked))
+        return pending.addTimeout(LOGIN_TIMEOUT, reactor)
+
+    outcomes = await try_every_login(
+        itertools.product(authids, keys, ASKED_ROLES), attempt, admitted, "in as the key's own user, in that user's role"
+    )
     figure(f"{sum(outcomes.values())} cryptosign logins ({len(authids)} authids x {len(keys)} keys x "
            f"{len(ASKED_ROLES)} roles asked): {dict(outcomes)}; as another user, backend or trusted: 0")  # fmt: skip
 
@@ -219,21 +235,12 @@ async def test_alice_gets_in_as_herself_a_rider_and_in_no_other_way(impostors_no
     tickets = {"alice's password": ALICE_S_PASSWORD, "the backend's ticket": impostors_node.backend_ticket,
                "backend": "backend", "trusted": "trusted", "": ""}  # fmt: skip
     grid = sorted(itertools.product(AUTHIDS, TICKETS, ASKED_ROLES), key=lambda c: c[:2] != ("alice", "alice's password"))
-    outcomes = Counter()
-    for authid, ticket, asked in grid:
-        attempt = login(impostors_node, authids[authid], tickets[ticket], authrole=asked)
-        if (authid, ticket) == ("alice", "alice's password"):
-            session = await attempt
-            assert (session.details.authid, session.details.authrole) == (alice, "rider")
-            assert not await may_do_backend_things(session)
-            session.leave()
-            outcomes["in as herself, a rider"] += 1
-        else:
-            try:
-                refusal = await error_of(attempt)
-            except AssertionError as let_in:
-                raise AssertionError(f"let in: authid {authid!r}, ticket {ticket!r}, role asked {asked!r}") from let_in
-            assert refusal.error == AUTHENTICATION_FAILED, (authid, ticket, asked, refusal)
-            outcomes["refused"] += 1
+    admitted = {("alice", "alice's password"): {"authid": alice, "authrole": "rider"}}
+
+    def attempt(authid, ticket, asked):
+        return login(impostors_node, authids[authid], tickets[ticket], authrole=asked)
+
+    outcomes = await try_every_login(grid, attempt, admitted, "in as herself, a rider")
     figure(f"{len(grid)} logins ({len(AUTHIDS)} authids x {len(TICKETS)} tickets x {len(ASKED_ROLES)} roles asked): "
            f"{dict(outcomes)}; as another user, backend or trusted: 0")  # fmt: skip
+

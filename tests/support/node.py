@@ -74,7 +74,9 @@ class Node:
 
     def _start_remote(self, environment: Mapping[str, str] | None) -> None:
         self.backend_port = free_port()
-        self.backend_url = f"rs://127.0.0.1:{self.backend_port}"
+        # With TLS (TAXI_BACKEND_TLS_*), by the name its certificate is for.
+        tls = "TAXI_BACKEND_TLS_CERTIFICATE" in (environment or {})
+        self.backend_url = f"rss://localhost:{self.backend_port}" if tls else f"rs://127.0.0.1:{self.backend_port}"
         keys = [self.workdir / f"backend-{n}.key" for n in range(1, self.backends + 1)]
         publics = [write_key_pair(str(key)) for key in (*keys, self.workdir / "spare.key")]
         self.spare_key = read_private_key(str(self.workdir / "spare.key"))

@@ -163,6 +163,19 @@ def test_the_launcher_binds_the_backend_port_where_it_is_told_and_to_the_loopbac
     assert opened["TAXI_BACKEND_TICKET"] not in Path(tmp_path / "config.yaml").read_text()
 
 
+def test_the_backend_port_speaks_tls_with_the_files_it_is_given_as_absolute_paths(tmp_path, monkeypatch):
+    for name in ("key.pem", "cert.pem"):
+        (tmp_path / name).write_text("PEM")
+    monkeypatch.chdir(tmp_path)  # Crossbar would read a relative path from its node directory
+    (tmp_path / "node").mkdir()
+    environment = {**node_environment(Settings(), str(tmp_path), LogLevel.warn),
+                   "TAXI_BACKEND_TLS_KEY": "key.pem", "TAXI_BACKEND_TLS_CERTIFICATE": "cert.pem"}  # fmt: skip
+    config = yaml.safe_load(Path(write_node_config(CROSSBAR_CONFIG, str(tmp_path / "node"), environment)).read_text())
+    [tcp_backend] = [t["endpoint"] for t in config["workers"][0]["transports"] if "tls" in t["endpoint"]]
+    assert tcp_backend["tls"] == {"key": str(tmp_path / "key.pem"), "certificate": str(tmp_path / "cert.pem")}
+    assert tcp_backend["port"] == "$TAXI_BACKEND_PORT"
+
+
 def test_the_launcher_hands_the_router_the_keys_themselves(tmp_path):
     settings = Settings(backend_keys=(A, B), backend_keys_file="/etc/taxi/backend-keys")
     environment = node_environment(settings, str(tmp_path), LogLevel.warn)

@@ -3,49 +3,28 @@ router, dealer and service session in this process, the probe attached as config
 router components, and a backend session registering taxi.health.check with config.yaml's
 backend permissions. The node itself is tests/e2e/test_health_and_metrics.py."""
 
-from pathlib import Path
-
 import pytest
-import yaml
 from autobahn.twisted.wamp import ApplicationSession
 from autobahn.wamp.exception import ApplicationError
 from autobahn.wamp.types import ComponentConfig
-from crossbar.router.role import RouterRoleStaticAuth
-from crossbar.router.router import RouterFactory
-from crossbar.router.service import RouterServiceAgent
-from crossbar.router.session import RouterSessionFactory
-from crossbar.worker.types import RouterRealm
 from twisted.web.server import NOT_DONE_YET
 from twisted.web.test.requesthelper import DummyRequest
 
 from components import router_health, uris
 from components.errors import DATABASE_UNREACHABLE
 from components.router_health import NO_BACKEND, NOT_READY, UNREACHABLE, HealthProbe, HealthResource
-
-CONFIG = yaml.safe_load((Path(__file__).parents[2] / "crossbar_config" / "config.yaml").read_text())
-[BACKEND_PERMISSIONS] = [
-    role["permissions"] for role in CONFIG["workers"][0]["realms"][0]["roles"] if role["name"] == "backend"
-]
+from tests.support.router_realm import RouterRealmInProcess
 
 
-class Router:
-    """Crossbar's router for realm taxi with its service session, the backend role, and the probe."""
+class Router(RouterRealmInProcess):
+    """The realm with the probe attached, as config.yaml starts it."""
 
     def __init__(self):
-        factory = RouterFactory("node", "router", None)
-        realm = RouterRealm(None, None, {"name": uris.REALM})
-        factory.start_realm(realm)
-        self.router = factory.get(uris.REALM)
-        self.router.add_role(RouterRoleStaticAuth(self.router, "backend", permissions=BACKEND_PERMISSIONS))
-        self._sessions = RouterSessionFactory(factory)
-        realm.session = RouterServiceAgent(ComponentConfig(uris.REALM), self.router)
-        self._sessions.add(realm.session, self.router, authrole="trusted")
-        self.probe = HealthProbe(ComponentConfig(uris.REALM))
-        self._sessions.add(self.probe, self.router, authrole="trusted")
+        super().__init__()
+        self.probe = self.attach(HealthProbe(ComponentConfig(uris.REALM)), "trusted")
 
     def backend(self, check) -> ApplicationSession:
-        session = ApplicationSession(ComponentConfig(uris.REALM))
-        self._sessions.add(session, self.router, authrole="backend")
+        session = self.attach(ApplicationSession(ComponentConfig(uris.REALM)), "backend")
         registered = []
         session.register(check, uris.HEALTH_CHECK).addCallback(registered.append)
         assert registered, "the backend role may register taxi.health.check (config.yaml)"

@@ -7,19 +7,13 @@ The component reaches into Crossbar's broker, so the first tests pin that code: 
 Crossbar that touches any of it fails here at once, rather than leaving trips retained for ever
 again, or trimming a structure that has changed shape."""
 
-from pathlib import Path
-
 import pytest
-import yaml
 from autobahn.twisted.wamp import ApplicationSession
 from autobahn.wamp.types import ComponentConfig, PublishOptions, SubscribeOptions
 from crossbar.router.broker import Broker, SubscriptionExtra
 from crossbar.router.observation import UriObservationMap
-from crossbar.router.role import RouterRoleStaticAuth
-from crossbar.router.router import Router, RouterFactory
-from crossbar.router.service import RouterServiceAgent
-from crossbar.router.session import RouterApplicationSession, RouterSessionFactory
-from crossbar.worker.types import RouterRealm
+from crossbar.router.router import Router
+from crossbar.router.session import RouterApplicationSession
 from twisted.internet.task import Clock
 from twisted.logger import LogLevel
 
@@ -29,12 +23,9 @@ from taxi.supervisor import node_environment
 from taxi_core.config import Settings
 from taxi_core.domain import FINAL_STATUSES, TripStatus
 from tests.support.fingerprints import assert_unchanged
+from tests.support.router_realm import RouterRealmInProcess
 
 GRACE = 600
-CONFIG = yaml.safe_load((Path(__file__).parents[2] / "crossbar_config" / "config.yaml").read_text())
-[BACKEND_PERMISSIONS] = [
-    role["permissions"] for role in CONFIG["workers"][0]["realms"][0]["roles"] if role["name"] == "backend"
-]
 # Crossbar 26.10.1's code the component leans on (setup.py pins it): where the broker retains
 # an event (on the topic's exact subscription, in its SubscriptionExtra), hands it to a late
 # subscriber, and deletes a subscription; the map's layout; how a router component reaches the router.
@@ -70,29 +61,17 @@ class Peer(ApplicationSession):
         self.received.append(args[0] if len(args) == 1 else args)
 
 
-class InProcessRouter:
-    """Crossbar's router for realm taxi, its service session (the meta API), the backend role
-    with config.yaml's permissions, and the component, as config.yaml starts them."""
+class InProcessRouter(RouterRealmInProcess):
+    """The realm with the component, as config.yaml starts it, and time on a Clock."""
 
     def __init__(self, grace=GRACE):
         self.clock = Clock()
-        factory = RouterFactory("node", "router", None)
-        factory._reactor = self.clock  # the broker's, for its meta events
-        realm = RouterRealm(None, None, {"name": uris.REALM})
-        factory.start_realm(realm)
-        self.router = factory.get(uris.REALM)
-        self.router.add_role(RouterRoleStaticAuth(self.router, "backend", permissions=BACKEND_PERMISSIONS))
-        self._sessions = RouterSessionFactory(factory)
-        realm.session = RouterServiceAgent(ComponentConfig(uris.REALM), self.router)
-        self._sessions.add(realm.session, self.router, authrole="trusted")
-        self.component = TripRetention(ComponentConfig(uris.REALM), reactor=self.clock, grace=grace)
-        self._sessions.add(self.component, self.router, authrole="trusted")
+        super().__init__(reactor=self.clock)
+        self.component = self.attach(TripRetention(ComponentConfig(uris.REALM), reactor=self.clock, grace=grace), "trusted")
         self.backend = self.peer("backend")
 
     def peer(self, role: str) -> Peer:
-        session = Peer()
-        self._sessions.add(session, self.router, authrole=role)
-        return session
+        return self.attach(Peer(), role)
 
     def publish(self, nk: str, status: TripStatus) -> dict:
         trip = {"nk": nk, "status": status.value}
