@@ -9,7 +9,7 @@ backend port's interface is the operator's choice (127.0.0.1 unless opened), so 
 fills in that one value and leaves everything else, secrets included, to Crossbar: the file it
 writes into the node's private directory holds no secret. A shared port (`shared: true`, the
 proxies' public port), a proxy's connection to the router (a client endpoint's path) and a
-reverse proxy's port are taken as written too: the launcher fills those in the same way.
+resource's `extra` are taken as written too: the launcher fills those in the same way.
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ def _take_public_transport(config: dict, template: dict, environ: Mapping[str, s
     # Crossbar's shared port (crossbar/common/twisted/sharedport.py) takes its port as written.
     public["endpoint"]["shared"] = True
     _fill(public["endpoint"], "port", environ, int)
-    healthz = {**template["healthz"]}
-    _fill(healthz, "port", environ, int)
+    healthz = copy.deepcopy(template["healthz"])
+    _fill(healthz["extra"], "port", environ, int)
     paths = public.get("paths", {})
     public["paths"] = {path: (healthz if path == "healthz" else service) for path, service in paths.items()}
     return public
