@@ -31,14 +31,18 @@ log = Logger()
 
 
 def forward_router_goodbyes(backend_class=ProxyBackendSession) -> None:
-    """Wrap ProxyBackendSession.onMessage: a GOODBYE of a joined session goes to the client."""
+    """Wrap ProxyBackendSession.onMessage: a GOODBYE the router starts, of a joined session,
+    goes to the client."""
     original = backend_class.onMessage
     if getattr(original, "taxi_guarded", False):
         return
 
     def onMessage(self, msg):
         frontend = self._frontend
-        if isinstance(msg, message.Goodbye) and self._session_id and frontend is not None:
+        # Not the router's answer to a GOODBYE of the proxy's (a client leaving): the client
+        # has had its answer from the proxy already.
+        ended_by_router = self._session_id and not self._goodbye_sent
+        if isinstance(msg, message.Goodbye) and ended_by_router and frontend is not None:
             self._frontend = None  # onClose would tell the client ABORT instead
             frontend._controller._backends_by_frontend.pop(frontend, None)
             frontend._backend_session = None

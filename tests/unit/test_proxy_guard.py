@@ -41,8 +41,8 @@ class StandInTransport:
 class StandInBackend:
     """What the guard touches of a ProxyBackendSession; `original` stands for Crossbar's onMessage."""
 
-    def __init__(self, frontend, session_id=7):
-        self._frontend, self._session_id, self.handled = frontend, session_id, []
+    def __init__(self, frontend, session_id=7, goodbye_sent=False):
+        self._frontend, self._session_id, self._goodbye_sent, self.handled = frontend, session_id, goodbye_sent, []
 
     def onMessage(self, msg):
         self.handled.append(msg)
@@ -75,13 +75,14 @@ def test_the_router_s_goodbye_reaches_the_client_as_sent_and_the_proxy_forgets_t
     assert backend.handled == [goodbye]  # and Autobahn still answers the router's GOODBYE
 
 
-def test_other_messages_and_a_goodbye_before_the_join_are_crossbar_s_alone():
+def test_other_messages_a_goodbye_before_the_join_and_the_answer_to_a_leaving_client_are_crossbar_s_alone():
     forward_router_goodbyes(StandInBackend)
     forward_router_goodbyes(StandInBackend)  # twice changes nothing
     backends = {}
     frontend = frontend_of(backends)
     unjoined = StandInBackend(frontend, session_id=None)
     unjoined.onMessage(message.Goodbye())
+    StandInBackend(frontend, goodbye_sent=True).onMessage(message.Goodbye())  # the client left: the proxy answered it
     event = message.Event(1, 2)
     StandInBackend(frontend).onMessage(event)
     assert frontend.transport.sent == [] and len(backends) == 1
