@@ -54,7 +54,7 @@ def parse_args(argv):
     for sub in (run, router):
         sub.add_argument("--port", type=int, help="HTTP and WebSocket port (default: $TAXI_PORT or 8080)")
         sub.add_argument(
-            "--proxies", type=int, default=0,
+            "--proxies", type=_count, default=0,
             help="Crossbar proxy nodes that serve the public port in front of the router worker, "
             "sharing it (default 0: the router worker serves it)",
         )  # fmt: skip
@@ -67,6 +67,12 @@ def parse_args(argv):
     bench = commands.add_parser("bench", help="benchmark the dispatch workload against the router's own floor")
     add_bench_arguments(bench)
     return parser.parse_args(argv)
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a number of proxies (0 or more): {text!r}")
+    return int(text)
 
 
 def main(argv=None) -> None:

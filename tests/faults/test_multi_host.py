@@ -97,7 +97,8 @@ async def test_across_proxies_and_tcp_backends_a_killed_proxy_and_backend_lose_n
         assert story_verdict.broken() == {}, story_verdict.summary()
         assert told.broken() == {}, told.summary()
 
-        load = TripLoad(History(), riders, drivers, requests=trips)
+        # The same history: the check holds every trip of these riders against it.
+        load = TripLoad(story.history, riders, drivers, requests=trips)
         running = defer.ensureDeferred(load.run())
         await load.reached(0.4)
         riders_proxy.kill()
@@ -109,12 +110,12 @@ async def test_across_proxies_and_tcp_backends_a_killed_proxy_and_backend_lose_n
         drained_in = await drained(node.database_url)
         events = await all_arrived(deliveries, node.database_url)
         back = [peer.joined_at[1] - killed_at for peer in riders if len(peer.joined_at) > 1]
-        drivers_felt = load.history.errors_between(killed_at, float("inf"))
+        felt = load.history.errors_between(killed_at, float("inf"))
         figure(
             f"story: {story_verdict.summary()}; {told.summary()}. Kill: {verdict.summary()}; load "
             f"{load.seconds:.1f} s; riders back {min(back, default=0):.1f}–{max(back, default=0):.1f} s after the "
             f"kill, through {sorted({p.proxies[-1] == drivers_proxy.pid for p in riders})} (True: the surviving "
-            f"proxy); errors after the kill {drivers_felt}; outbox empty {drained_in:.1f} s after the load; "
+            f"proxy); errors after the kill {felt}; outbox empty {drained_in:.1f} s after the load; "
             f"drivers' events: {events.summary()}; proxy workers now {len(proxy_workers(node))}"
         )
         assert verdict.broken() == {}, verdict.summary()
