@@ -51,7 +51,7 @@ setup(
     packages=find_packages(include=["taxi_core", "taxi_core.*", "components", "components.*", "taxi", "taxi.*", "taxi_bench", "taxi_bench.*", "crossbar_config"]),
     package_data={
         "taxi_core": ["migrations/script.py.mako", "migrations/versions/*.py"],
-        "crossbar_config": ["config.yaml", "web/*", "web/**/*"],
+        "crossbar_config": ["config.yaml", "proxies.yaml", "web/*", "web/**/*"],
     },
     install_requires=[
         # Pinned to the release whose restart and authorizer-cache behaviour we read and

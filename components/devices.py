@@ -31,6 +31,12 @@ from .trips import REGISTER_OPTIONS, Procedure
 
 log = Logger()
 CRYPTOSIGN = "cryptosign"
+# A session that came through a proxy (`taxi run --proxies N`) joins the router worker with this
+# method whatever the client's was: the proxy ran the login and forwards only its outcome
+# (Crossbar's PendingAuthAnonymousProxy drops the proxy_authmethod it is sent). Its authextra is
+# still the authenticator's "extra", which no client can write, so the pubkey there still says
+# a device logged in.
+PROXIED = "anonymous-proxy"
 USER_ROLES = frozenset(role.value for role in Role)
 
 DEVICE_PROCEDURES = [
@@ -120,7 +126,7 @@ class DeviceLogins:
         """A session joined: if it logged in with a device, the device was used; if the device was
         removed between the login's HELLO and its join, the session is ended at once."""
         key = (details.get("authextra") or {}).get("pubkey")
-        if details.get("authmethod") != CRYPTOSIGN or details.get("authrole") not in USER_ROLES or key is None:
+        if details.get("authmethod") not in (CRYPTOSIGN, PROXIED) or details.get("authrole") not in USER_ROLES or key is None:
             return None
         session_id = details["session"]
         d = self._pool.run(self._service.device_joined, username=details["authid"], public_key=key, session_id=session_id)

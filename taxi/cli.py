@@ -55,6 +55,11 @@ def parse_args(argv):
     for sub in (run, router):
         sub.add_argument("--port", type=int, help="HTTP and WebSocket port (default: $TAXI_PORT or 8080)")
         sub.add_argument(
+            "--proxies", type=_count, default=0,
+            help="Crossbar proxy nodes that serve the public port in front of the router worker, "
+            "sharing it (default 0: the router worker serves it)",
+        )  # fmt: skip
+        sub.add_argument(
             "--verbose",
             action="store_true",
             help="also the libraries' informational lines (Crossbar, Autobahn, Twisted); "
@@ -63,6 +68,12 @@ def parse_args(argv):
     bench = commands.add_parser("bench", help="benchmark the dispatch workload against the router's own floor")
     add_bench_arguments(bench)
     return parser.parse_args(argv)
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a number of proxies (0 or more): {text!r}")
+    return int(text)
 
 
 def main(argv=None) -> None:
@@ -98,12 +109,12 @@ def command(args) -> None:
         if settings.backend_port and not can_listen(settings.backend_port):
             sys.exit(f"taxi: {backend_port_taken(settings.backend_port)}")
     if args.command == "router":
-        return router(settings, level)
+        return router(settings, level, args.proxies)
     migration = migrate(settings.database_url)
     if args.command == "migrate":
         print(f"taxi: {migration_done(migration)}", flush=True)
         return None
-    return run(settings, args.backends, level, migration)
+    return run(settings, args.backends, level, migration, proxies=args.proxies)
 
 
 def backend(router: str | None) -> None:
@@ -159,12 +170,12 @@ def history_line(event: dict) -> str:
     return f"{event['seq']:>3}  {event['created']}  {event['status']:<11}  {who}{session}"
 
 
-def router(settings: Settings, level: LogLevel) -> None:
+def router(settings: Settings, level: LogLevel, proxies: int = 0) -> None:
     """The router alone, kept alive like `taxi run` keeps it; the backends run on their own."""
     missing = [name for name in ("TAXI_BACKEND_SOCKET", "TAXI_BACKEND_TICKET") if not os.environ.get(name)]
     if missing and settings.backend_keys and len(missing) == 2:
         # Only backends on other hosts, over TCP: the socket is the run's own, as `taxi run` makes it.
-        return run(settings, 0, level)
+        return run(settings, 0, level, proxies=proxies)
     if missing:
         sys.exit(
             f"taxi router: set {' and '.join(missing)}, the same for the router and every `taxi backend` "
@@ -173,7 +184,7 @@ def router(settings: Settings, level: LogLevel) -> None:
     # Crossbar reads a relative socket path from its own node directory, the backends from
     # their working directory: make it one path for both.
     settings = replace(settings, backend_socket=os.path.abspath(settings.backend_socket))
-    run(settings, 0, level, shared_backend_transport=True)
+    run(settings, 0, level, shared_backend_transport=True, proxies=proxies)
 
 
 def run(
@@ -182,6 +193,7 @@ def run(
     level: LogLevel,
     migration: Migration | None = None,
     shared_backend_transport: bool = False,
+    proxies: int = 0,
 ) -> None:
     """The node in the foreground until Ctrl-C (or SIGTERM), which stops it and exits 0."""
     from taxi.supervisor import WEB_BUNDLE, TaxiNode
@@ -202,11 +214,14 @@ def run(
         say("starting the router; backends join it over TCP (`taxi backend --router URL`)")
     else:
         say(f"starting the router and {backends} backend{'s' * (backends != 1)}")
+    if proxies:
+        say(f"{proxies} prox{'ies' if proxies != 1 else 'y'} serve port {settings.port} in front of the router")
     if not WEB_BUNDLE.is_file():
         log.warn("taxi: {message}", message=web_bundle_missing(Path(str(WEB_BUNDLE))))
     serve(
         lambda reactor: TaxiNode(
-            reactor, settings, backends=backends, shared_backend_transport=shared_backend_transport, level=level
+            reactor, settings, backends=backends, shared_backend_transport=shared_backend_transport, level=level,
+            proxies=proxies,
         ),
         on_stopped=lambda: say("stopped"),
     )

@@ -31,7 +31,7 @@ from components.logs import LOG_LEVEL_VARIABLE, is_verbose, log_level
 from components.process import stop_asked
 from taxi_core.config import Settings
 
-from .node_config import write_node_config
+from .node_config import proxy_config, write_node_config
 from .ports import free_port
 
 CROSSBAR_CONFIG = str(files("crossbar_config") / "config.yaml")
@@ -69,6 +69,10 @@ def node_environment(
         "TAXI_BACKEND_KEYS": " ".join(settings.backend_keys),
         # The backends started here are on the router's host: they take the Unix socket.
         "TAXI_BACKEND_ROUTER": "",
+        # Used only with proxies (crossbar_config/proxies.yaml): where they join the router
+        # worker, and the router's loopback port for /healthz, which they pass requests on to.
+        "TAXI_PROXY_SOCKET": os.path.join(node_dir, "proxy.sock"),
+        "TAXI_HEALTH_PORT": str(free_port()),
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -103,6 +107,7 @@ class TaxiNode(MultiService):
         shared_backend_transport: bool = False,
         level: LogLevel | None = None,
         environment: dict[str, str] | None = None,
+        proxies: int = 0,
     ):
         """`backend_command` replaces the backend process (the benchmark runs its stub this way).
 
@@ -127,8 +132,11 @@ class TaxiNode(MultiService):
         # Where and how the backend joins the router, for a program that joins as the backend too.
         self.backend_socket, self.backend_ticket = env["TAXI_BACKEND_SOCKET"], env["TAXI_BACKEND_TICKET"]
         self.backend_port = int(env["TAXI_BACKEND_PORT"])
-        config = write_node_config(CROSSBAR_CONFIG, self.node_dir, env)
+        config = write_node_config(CROSSBAR_CONFIG, self.node_dir, env, proxies)
         self.monitor.addProcess("router", router_command(self.node_dir, self.level, config), env=env)
+        for n in range(1, proxies + 1):
+            proxy = proxy_config(self.node_dir, n)
+            self.monitor.addProcess(f"proxy-{n}", router_command(os.path.dirname(proxy), self.level, proxy), env=env)
         for n in range(1, backends + 1):
             command = backend_command or default_backend_command()
             self.monitor.addProcess(f"backend-{n}", command, env=backend_environment(env, n))
@@ -145,7 +153,8 @@ class TaxiNode(MultiService):
         if "line" in event and not event["line"].strip():
             return PredicateResult.no
         stopping = self._stopping or stop_asked()
-        if stopping and event.get("tag") == "router" and not is_verbose(self.level):
+        crossbar = event.get("tag") == "router" or str(event.get("tag")).startswith("proxy-")
+        if stopping and crossbar and not is_verbose(self.level):
             return PredicateResult.no
         return PredicateResult.maybe
 

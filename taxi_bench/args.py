@@ -50,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--ticket-drivers", type=int, metavar="M",
         help="with --storm and --login both: only M of the N drivers for tickets (each login an argon2 check)")
     add("--workdir", help="where the logs and the SQLite file go (default: a new temporary directory)")
+    add("--proxies", type=_counts, default=(0,), metavar="N[,N...]",
+        help="proxy nodes in front of each node's router worker (`taxi run --proxies N`); several, "
+             "comma-separated, are run one after the other in this run, for figures that compare (default 0)")
     _add_city_arguments(parser.add_argument_group("the city (--city, --city-sweep)"))
 
 
@@ -70,3 +73,13 @@ def _add_city_arguments(group) -> None:
         help="a driver's median think-time before he accepts (default %(default)s)")
     add("--city-km", type=float, default=d["city_km"], help="the side of the city's square (default %(default)s)")
     add("--seed", type=int, default=d["seed"], help="of the city's randomness (default %(default)s)")
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number or comma-separated numbers: {text!r}") from None
+    if min(counts) < 0:
+        raise argparse.ArgumentTypeError("a number of proxies is 0 or more")
+    return counts

@@ -152,14 +152,14 @@ async def _storm(reactor, args, workdir: Path) -> None:
 async def _bench(reactor, args, workdir: Path) -> None:
     database = database_kind(args)
     points = []
-    for drivers in SWEEP_DRIVERS if args.sweep else (args.drivers,):
+    for drivers, proxies in [(d, p) for d in (SWEEP_DRIVERS if args.sweep else (args.drivers,)) for p in args.proxies]:
         load_before = os.getloadavg()[0]
-        point = await _point(reactor, args, drivers, workdir)
+        point = await _point(reactor, args, drivers, workdir, proxies)
         # What else ran meanwhile: on a shared machine it moves every figure, and the ratios too.
         point["load_average"] = [load_before, os.getloadavg()[0]]
         point["targets"] = report.targets(database, drivers, point["taxi"], point["ratios"])
         points.append(point)
-        print(f"\n{_describe(args, drivers, database)}\n{report.table(point)}\n{load_note(point)}", flush=True)
+        print(f"\n{_describe(args, drivers, database, proxies)}\n{report.table(point)}\n{load_note(point)}", flush=True)
     document = run_document(args, database, ("riders", "trips", "warmup", "rounds", "serializer"), points)
     if args.json:
         report.write_json(args.json, document)
@@ -203,21 +203,26 @@ def load_note(point: dict) -> str:
     return note
 
 
-def _describe(args, drivers: int, database: str) -> str:
+def _describe(args, drivers: int, database: str, proxies: int = 0) -> str:
     return (
         f"D={drivers} drivers, R={args.riders} riders × T={args.trips} trips in {args.rounds} rounds "
         f"(+{args.warmup} warm-up), taxi on {database}, clients speak {args.serializer}"
+        + (f", {proxies} prox{'ies' if proxies != 1 else 'y'} in front of each router worker" if proxies else "")
     )
 
 
-async def _point(reactor, args, drivers: int, workdir: Path) -> dict:
-    sqlite_file = workdir / f"taxi-{drivers}.sqlite3"
+async def _point(reactor, args, drivers: int, workdir: Path, proxies: int = 0) -> dict:
+    # The floor has the same proxies in front as taxi: the ratios compare like with like.
+    name = f"{drivers}-proxies-{proxies}" if proxies else f"{drivers}"
+    sqlite_file = workdir / f"taxi-{name}.sqlite3"
     if args.url:
         taxi_node = RemoteNode(args.url)
     else:
         url = args.database_url or f"sqlite:///{sqlite_file}"
-        taxi_node = LocalNode(reactor, database_url=url, log_path=workdir / f"taxi-{drivers}.log", floor=False)
-    floor_node = LocalNode(reactor, database_url="memory://", log_path=workdir / f"floor-{drivers}.log", floor=True)
+        taxi_node = LocalNode(reactor, database_url=url, log_path=workdir / f"taxi-{name}.log", floor=False,
+                              proxies=proxies)  # fmt: skip
+    floor_node = LocalNode(reactor, database_url="memory://", log_path=workdir / f"floor-{name}.log", floor=True,
+                           proxies=proxies)  # fmt: skip
     options = {"drivers": drivers, "riders": args.riders, "serializer": args.serializer}
     floor, taxi = Run(reactor, "floor", floor_node, **options), Run(reactor, "taxi", taxi_node, **options)
     try:
@@ -236,7 +241,7 @@ async def _point(reactor, args, drivers: int, workdir: Path) -> dict:
             await run.close()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{sqlite_file}{suffix}").unlink(missing_ok=True)
-    return {"drivers": drivers, **figures, "ratios": report.ratios(figures["floor"], figures["taxi"])}
+    return {"drivers": drivers, "proxies": proxies, **figures, "ratios": report.ratios(figures["floor"], figures["taxi"])}
 
 
 def _rounds(trips: int, rounds: int) -> list[int]:

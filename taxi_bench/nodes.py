@@ -58,16 +58,17 @@ class LocalNode:
     logs the same line) has registered and the public port is open. `grace`: the router's
     TAXI_RETAIN_GRACE_SECONDS (default: the environment's); `environment`: more variables for
     its processes. Once started, `backend_socket` and `backend_ticket` let the soak join as the
-    backend too.
+    backend too. `proxies`: proxy nodes in front of the router worker (`taxi run --proxies N`).
     """
 
     def __init__(self, reactor, *, database_url: str, log_path: Path, floor: bool, grace: float | None = None,
-                 environment: dict[str, str] | None = None):  # fmt: skip
+                 environment: dict[str, str] | None = None, proxies: int = 0):  # fmt: skip
         self._reactor = reactor
         self.floor = floor
         self.database_url = database_url
         self.grace = grace
         self.environment = environment
+        self.proxies = proxies
         self.port = free_port()
         self.url = f"ws://127.0.0.1:{self.port}/ws"
         self.log_path = log_path
@@ -91,7 +92,7 @@ class LocalNode:
         )
         globalLogPublisher.addObserver(self._observe)
         self._node = TaxiNode(self._reactor, settings, backend_command=STUB_COMMAND if self.floor else None,
-                              environment=self.environment)  # fmt: skip
+                              environment=self.environment, proxies=self.proxies)  # fmt: skip
         self._node.startService()
         deadline = time.monotonic() + START_TIMEOUT
         while not (self._ready_lines and port_open(self.port)):
@@ -121,9 +122,12 @@ class LocalNode:
 
         controller = process("router")
         backends = [process(name) for name in protocols if name.startswith("backend")]
+        # Each proxy node: its controller, and its one worker, the proxy, which does the work.
+        proxy_controllers = _alive([process(name) for name in protocols if name.startswith("proxy-")])
         return {
             "router": _alive([router_worker_of(controller) if controller else None]),
-            "controller": _alive([controller]),
+            "proxy": [worker for proxy in proxy_controllers for worker in proxy.children()],
+            "controller": _alive([controller, *proxy_controllers]),
             "backend": _alive(backends),
             "database": database_processes(self.database_url),
         }

@@ -20,8 +20,9 @@ THROUGHPUT_TARGET = {"sqlite": 0.7, "postgresql": 0.6}
 P99_TARGET = 1.5
 IDLE_DRIVER_KB_TARGET = 40
 MANY_DRIVERS = 1000
-TABLE_PROCESSES = ("router", "backend", "database", "bench", "server", "all")  # the JSON also has the router's controller
-SERVER_PROCESSES = ("router", "controller", "backend", "database")  # "database": PostgreSQL's, if local
+TABLE_PROCESSES = ("router", "proxy", "backend", "database", "bench", "server", "all")  # the JSON also has the controllers
+# "proxy": the proxy workers (`--proxies N`), if any; "database": PostgreSQL's, if local.
+SERVER_PROCESSES = ("router", "proxy", "controller", "backend", "database")
 PROCESS_FIGURES = {"cpu_percent": "CPU %", "cpu_ms_per_trip": "CPU ms per trip", "rss_mb": "RSS MB (peak)"}
 
 

@@ -36,6 +36,7 @@ class Node:
     def __init__(
         self, database_url: str, workdir: Path, *run_args: str, port: int | None = None, backends: int = 1,
         separate: bool = False, remote: bool = False, environment: Mapping[str, str] | None = None,
+        proxies: int = 0,
     ):  # fmt: skip
         """On `port`, or a free one (a restarted node takes its predecessor's, as a server would).
 
@@ -55,8 +56,10 @@ class Node:
         self.separate = separate
         self.logs: list[Path] = []
         self.remote = remote
+        self.proxies = proxies
+        proxy_args = ["--proxies", str(proxies)] if proxies else []
         if remote:
-            self._start_remote(environment)
+            self._start_remote(environment, proxy_args)
         elif separate:
             self.backend_socket = str(workdir / "backend.sock")  # workdir: private to its test or run
             self.backend_ticket = secrets.token_urlsafe(32)
@@ -64,15 +67,15 @@ class Node:
                    "TAXI_BACKEND_SOCKET": self.backend_socket, "TAXI_BACKEND_TICKET": self.backend_ticket}  # fmt: skip
             self._env = {**os.environ, **(environment or {}), **env}
             subprocess.run([TAXI, "migrate"], env=self._env, cwd=workdir, check=True, capture_output=True)
-            self.process = self._start("router", [TAXI, "router"])
+            self.process = self._start("router", [TAXI, "router", *proxy_args])
             self._backends = [self._start(f"backend-{n}", [TAXI, "backend"]) for n in range(1, backends + 1)]
         else:
             self._env = {**os.environ, **environment} if environment else None
             self._backends = []
-            command = [TAXI, "run", "--port", str(self.port), "--database-url", database_url, *run_args]
+            command = [TAXI, "run", "--port", str(self.port), "--database-url", database_url, *proxy_args, *run_args]
             self.process = self._start("taxi-run", command)
 
-    def _start_remote(self, environment: Mapping[str, str] | None) -> None:
+    def _start_remote(self, environment: Mapping[str, str] | None, proxy_args: list[str]) -> None:
         self.backend_port = free_port()
         # With TLS (TAXI_BACKEND_TLS_*), by the name its certificate is for.
         tls = "TAXI_BACKEND_TLS_CERTIFICATE" in (environment or {})
@@ -87,7 +90,7 @@ class Node:
                "TAXI_BACKEND_PORT": str(self.backend_port), "TAXI_BACKEND_KEYS_FILE": str(listed)}  # fmt: skip
         self._env = {**os.environ, **(environment or {}), **env}
         subprocess.run([TAXI, "migrate"], env=self._env, cwd=self.workdir, check=True, capture_output=True)
-        self.process = self._start("router", [TAXI, "router"])
+        self.process = self._start("router", [TAXI, "router", *proxy_args])
         self._backends = [self.start_remote_backend(key, f"backend-{n}") for n, key in enumerate(keys, start=1)]
 
     def start_remote_backend(self, key_file: Path, name: str) -> subprocess.Popen:

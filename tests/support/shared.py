@@ -27,18 +27,20 @@ from twisted.internet import threads
 from .databases import new_database
 from .node import Node, stopped_uncleanly
 
-_nodes: dict[tuple, Node] = {}  # (database, separate, environment's items, remote)
+_nodes: dict[tuple, Node] = {}  # (database, separate, environment's items, remote, proxies)
 _failures: dict[tuple, BaseException] = {}  # a node that could not start is not tried again
 _cleanup = ExitStack()
 
 
 async def shared_node(
-    database: str, *, separate: bool = False, environment: Mapping[str, str] | None = None, remote: bool = False
-) -> Node:
+    database: str, *, separate: bool = False, environment: Mapping[str, str] | None = None, remote: bool = False,
+    proxies: int = 0,
+) -> Node:  # fmt: skip
     """The node on `database` (sqlite or postgresql), serving; started if it is not yet. One
     `environment` (settings of its own, tests/support/node.py) is one more node; so is `remote`
-    (backends joined over TCP with keys, Node's remote=True)."""
-    key = (database, separate, tuple(sorted((environment or {}).items())), remote)
+    (backends joined over TCP with keys, Node's remote=True), and so are `proxies` (proxy nodes
+    in front of the router, Node's proxies)."""
+    key = (database, separate, tuple(sorted((environment or {}).items())), remote, proxies)
     if key not in _nodes and key not in _failures:
         try:
             node = await threads.deferToThread(_start, key)
@@ -48,9 +50,9 @@ async def shared_node(
     return _get(key)
 
 
-def shared_node_now(database: str, *, separate: bool = False, remote: bool = False) -> Node:
+def shared_node_now(database: str, *, separate: bool = False, remote: bool = False, proxies: int = 0) -> Node:
     """The same node, waited for by blocking: for pytest's fixtures, which run off the reactor."""
-    key = (database, separate, (), remote)
+    key = (database, separate, (), remote, proxies)
     if key not in _nodes and key not in _failures:
         try:
             _start(key).wait_until_serving()
@@ -66,7 +68,7 @@ def _get(key) -> Node:
 
 
 def _start(key) -> Node:
-    database, separate, environment, remote = key
+    database, separate, environment, remote, proxies = key
     if not _nodes:
         atexit.register(_stop_at_exit)
     workdir = Path(tempfile.mkdtemp(prefix=f"taxi-test-node-{database}-"))
@@ -75,7 +77,9 @@ def _start(key) -> Node:
     except BaseException:
         shutil.rmtree(workdir)
         raise
-    _nodes[key] = node = Node(url, workdir, separate=separate, remote=remote, environment=dict(environment))
+    _nodes[key] = node = Node(
+        url, workdir, separate=separate, remote=remote, environment=dict(environment), proxies=proxies
+    )
     return node
 
 

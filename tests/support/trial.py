@@ -85,11 +85,13 @@ class NodeTestCase(TestCase):
     separate = False  # True: the separate node (taxi router + taxi backend), whose backend ticket the tests know
     environment: dict[str, str] = {}  # settings of the node's own (TAXI_* variables): a node of its own
     remote = False  # True: the node whose backends join over TCP with keys (Node's remote=True)
+    proxies = 0  # N: the node whose public port N proxy nodes serve (Node's proxies)
 
     async def setUp(self):
         self.node = await shared_node(
-            self.database, separate=self.separate, environment=self.environment, remote=self.remote
-        )
+            self.database, separate=self.separate, environment=self.environment, remote=self.remote,
+            proxies=self.proxies,
+        )  # fmt: skip
         self.users = Users(self.node)
         self.addCleanup(self.users.close)
 
