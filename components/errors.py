@@ -15,7 +15,7 @@ from taxi_core.domain import (
     TripTaken,
     UsernameTaken,
 )
-from taxi_core.db import DatabaseUnreachable
+from taxi_core.database_errors import DatabaseUnreachable
 
 INTERNAL = "taxi.error.internal"
 INVALID_ARGUMENT = "taxi.error.invalid_argument"

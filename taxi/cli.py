@@ -102,19 +102,19 @@ def command(args) -> None:
         settings = with_backend_keys(settings)
         from taxi.supervisor import CROSSBAR_CONFIG
 
-        check_tls(CROSSBAR_CONFIG, os.environ)  # TLS files taxi cannot use: one line, not Crossbar's traceback
+        backend_tls = check_tls(CROSSBAR_CONFIG, os.environ)  # files taxi cannot use: one line, not a traceback
         # Crossbar would print a page of traceback, and be started again, and again.
         if not can_listen(settings.port):
             sys.exit(f"taxi: {port_taken(settings.port)}")
         if settings.backend_port and not can_listen(settings.backend_port):
             sys.exit(f"taxi: {backend_port_taken(settings.backend_port)}")
     if args.command == "router":
-        return router(settings, level, args.proxies)
+        return router(settings, level, args.proxies, backend_tls)
     migration = migrate(settings.database_url)
     if args.command == "migrate":
         print(f"taxi: {migration_done(migration)}", flush=True)
         return None
-    return run(settings, args.backends, level, migration, proxies=args.proxies)
+    return run(settings, args.backends, level, migration, proxies=args.proxies, backend_tls=backend_tls)
 
 
 def backend(router: str | None) -> None:
@@ -170,12 +170,12 @@ def history_line(event: dict) -> str:
     return f"{event['seq']:>3}  {event['created']}  {event['status']:<11}  {who}{session}"
 
 
-def router(settings: Settings, level: LogLevel, proxies: int = 0) -> None:
+def router(settings: Settings, level: LogLevel, proxies: int = 0, backend_tls: bool = False) -> None:
     """The router alone, kept alive like `taxi run` keeps it; the backends run on their own."""
     missing = [name for name in ("TAXI_BACKEND_SOCKET", "TAXI_BACKEND_TICKET") if not os.environ.get(name)]
     if missing and settings.backend_keys and len(missing) == 2:
         # Only backends on other hosts, over TCP: the socket is the run's own, as `taxi run` makes it.
-        return run(settings, 0, level, proxies=proxies)
+        return run(settings, 0, level, proxies=proxies, backend_tls=backend_tls)
     if missing:
         sys.exit(
             f"taxi router: set {' and '.join(missing)}, the same for the router and every `taxi backend` "
@@ -184,7 +184,7 @@ def router(settings: Settings, level: LogLevel, proxies: int = 0) -> None:
     # Crossbar reads a relative socket path from its own node directory, the backends from
     # their working directory: make it one path for both.
     settings = replace(settings, backend_socket=os.path.abspath(settings.backend_socket))
-    run(settings, 0, level, shared_backend_transport=True, proxies=proxies)
+    run(settings, 0, level, shared_backend_transport=True, proxies=proxies, backend_tls=backend_tls)
 
 
 def run(
@@ -194,8 +194,10 @@ def run(
     migration: Migration | None = None,
     shared_backend_transport: bool = False,
     proxies: int = 0,
+    backend_tls: bool = False,
 ) -> None:
-    """The node in the foreground until Ctrl-C (or SIGTERM), which stops it and exits 0."""
+    """The node in the foreground until Ctrl-C (or SIGTERM), which stops it and exits 0.
+    `backend_tls`: the backend port speaks TLS (check_tls's answer), so backends join it by rss://."""
     from taxi.supervisor import WEB_BUNDLE, TaxiNode
 
     start_logging(level, timestamps=True)
@@ -206,7 +208,7 @@ def run(
     if settings.backend_keys:
         settings = replace(settings, backend_port=settings.backend_port or free_port())
         keys = len(settings.backend_keys)
-        scheme = "rss" if os.environ.get("TAXI_BACKEND_TLS_CERTIFICATE", "").strip() else "rs"
+        scheme = "rss" if backend_tls else "rs"
         say(f"backends {scheme}://{settings.backend_host}:{settings.backend_port} (cryptosign, {keys} key{'s' * (keys != 1)} listed)")
     if shared_backend_transport:
         say(f"starting the router; backends join it at {settings.backend_socket} (`taxi backend`)")

@@ -54,11 +54,15 @@ def write_node_config(source: str, node_dir: str, environ: Mapping[str, str], pr
     return _write(config, os.path.join(node_dir, "config.yaml"))
 
 
-def check_tls(source: str, environ: Mapping[str, str]) -> None:
-    """TLSUnusable if the TLS files `environ` names for `source`'s endpoints cannot be used: the
-    launcher asks before it starts anything, so that this is one line rather than a traceback."""
-    for endpoint in _endpoints(_load(source)):
+def check_tls(source: str, environ: Mapping[str, str]) -> bool:
+    """Whether the backend port speaks TLS (the one endpoint of `source` that may), as the node
+    will be written; TLSUnusable if the files `environ` names cannot be used. The launcher asks
+    before it starts anything, so that a bad file is one line rather than a traceback, and says
+    rss:// or rs:// from the answer."""
+    endpoints = list(_endpoints(_load(source)))
+    for endpoint in endpoints:
         _fill_tls(endpoint, environ)
+    return any("tls" in endpoint for endpoint in endpoints)
 
 
 def proxy_config(node_dir: str, n: int) -> str:

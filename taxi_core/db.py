@@ -14,54 +14,21 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from .database_errors import (  # noqa: F401 (their home for most callers)
+    DatabaseDriverUnknown,
+    DatabaseFileUnusable,
+    DatabaseMissing,
+    DatabaseUnreachable,
+    DatabaseUnusable,
+    DatabaseURLInvalid,
+)
+
 # Seconds a SQLite writer waits for the lock before "database is locked".
 SQLITE_BUSY_TIMEOUT = 15
 # Seconds the start-up check waits for a PostgreSQL server that does not answer.
 CHECK_CONNECT_TIMEOUT = 5
 # Every PostgreSQL server has it; the check asks it whether the database taxi wants exists.
 POSTGRES_MAINTENANCE_DATABASE = "postgres"
-
-
-class DatabaseUnusable(Exception):
-    """taxi cannot use the database it was given. `url` hides the password: it is safe to show;
-    `reason` is the driver's own words, on one line."""
-
-    def __init__(self, url: str, reason: str = ""):
-        super().__init__(f"{url}: {reason}" if reason else url)
-        self.url = url
-        self.reason = reason
-
-
-class DatabaseURLInvalid(DatabaseUnusable):
-    """The text is not a database URL at all."""
-
-
-class DatabaseDriverUnknown(DatabaseUnusable):
-    """SQLAlchemy has no dialect of that name, or the dialect's driver is not installed."""
-
-    def __init__(self, url: str, reason: str, drivername: str):
-        super().__init__(url, reason)
-        self.drivername = drivername
-
-
-class DatabaseMissing(DatabaseUnusable):
-    """The PostgreSQL server answers, but the database is not there (it must be created first)."""
-
-    def __init__(self, url: str, reason: str, where: URL):
-        super().__init__(url, reason)
-        self.name, self.host, self.port, self.username = where.database, where.host, where.port, where.username
-
-
-class DatabaseUnreachable(DatabaseUnusable):
-    """No connection: the server is down or elsewhere, or it refused the user."""
-
-
-class DatabaseFileUnusable(DatabaseUnusable):
-    """SQLite cannot open or write the database file."""
-
-    def __init__(self, url: str, reason: str, path: str):
-        super().__init__(url, reason)
-        self.path = path
 
 
 def engine_url(url: str) -> URL:

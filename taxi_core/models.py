@@ -20,12 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-USERNAME_MAX = 150
-NAME_MAX = 150
-ADDRESS_MAX = 255
-REQUEST_ID_MAX = 64
-PUBLIC_KEY_LENGTH = 64  # an Ed25519 public key in hex
-DEVICE_NAME_MAX = 100
+from .limits import ADDRESS_MAX, DEVICE_NAME_MAX, NAME_MAX, PUBLIC_KEY_LENGTH, REQUEST_ID_MAX, USERNAME_MAX
+
 BUSY_STATUSES_SQL = "status IN ('STARTED', 'IN_PROGRESS')"  # a driver with such a trip gets no offers
 
 

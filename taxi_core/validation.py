@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from .domain import InvalidArgument, Role, TripStatus
 from .geo import Point
-from .models import ADDRESS_MAX, DEVICE_NAME_MAX, NAME_MAX, PUBLIC_KEY_LENGTH, REQUEST_ID_MAX, USERNAME_MAX
+from .limits import ADDRESS_MAX, DEVICE_NAME_MAX, NAME_MAX, PUBLIC_KEY_LENGTH, REQUEST_ID_MAX, USERNAME_MAX
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256

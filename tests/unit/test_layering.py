@@ -39,3 +39,16 @@ def test_no_taxi_core_module_imports_twisted_or_autobahn():
     assert {"taxi_core.services", "taxi_core.validation", "taxi_core.migrations.env"} <= set(report["modules"])
     wamp_side = {"twisted", "autobahn", "crossbar", "txaio"}
     assert [name for name in report["imported"] if name.split(".")[0] in wamp_side] == []
+
+
+# What Crossbar loads into its own processes (crossbar_config/config.yaml's components and
+# /healthz, proxies.yaml's relay): a router start pays for every import there, and SQLAlchemy
+# was a quarter of a second of it (docs/reliability.md, "Reconnect storm").
+IN_CROSSBAR = ("components.router_guard", "components.router_retention", "components.router_health",
+               "components.proxy_guard", "components.backend_keys")  # fmt: skip
+
+
+def test_what_crossbar_loads_into_the_router_and_the_proxies_imports_no_sqlalchemy():
+    script = f"import sys; import {', '.join(IN_CROSSBAR)}; print(sorted(m for m in sys.modules if m.startswith('sqlalchemy')))"
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    assert completed.stdout.strip() == "[]"

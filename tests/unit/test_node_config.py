@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from twisted.logger import LogLevel
 
-from taxi.node_config import proxy_config, write_node_config
+from taxi.node_config import check_tls, proxy_config, write_node_config
 from taxi.supervisor import CROSSBAR_CONFIG, node_environment
 from taxi_core.config import Settings
 
@@ -57,3 +57,21 @@ def test_with_proxies_the_router_worker_listens_for_them_on_its_unix_socket_and_
     assert endpoints["web"]["endpoint"] == {"type": "tcp", "port": "$TAXI_HEALTH_PORT", "interface": "127.0.0.1"}
     # Left to Crossbar's substitution, and no secret written into the files.
     assert environ["TAXI_BACKEND_TICKET"] not in "".join(p.read_text() for p in tmp_path.rglob("config.yaml"))
+
+
+def test_the_backend_port_speaks_tls_exactly_when_its_key_and_certificate_are_given(tmp_path):
+    key, certificate = tmp_path / "router.key", tmp_path / "router.pem"
+    key.write_text("a key"), certificate.write_text("a certificate")
+    files = {"TAXI_BACKEND_TLS_KEY": str(key), "TAXI_BACKEND_TLS_CERTIFICATE": str(certificate)}
+    assert check_tls(CROSSBAR_CONFIG, files) is True
+    assert check_tls(CROSSBAR_CONFIG, {}) is False
+    assert check_tls(CROSSBAR_CONFIG, {name: " " for name in files}) is False
+
+
+def test_the_public_port_queues_a_reconnect_storm_in_the_router_and_in_every_proxy(tmp_path):
+    # Crossbar's default of 50 dropped the SYNs of a storm's thousands, each tried again 1 s,
+    # 3 s, 7 s later by the client's kernel (docs/reliability.md, "Reconnect storm").
+    _, router, _ = written(tmp_path, 0)
+    _, _, proxies = written(tmp_path / "proxied", 2)
+    publics = public_of(router["workers"][0]) + [public_of(p["workers"][0])[0] for p in proxies]
+    assert [public["endpoint"]["backlog"] for public in publics] == [4096] * 3
