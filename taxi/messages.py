@@ -9,7 +9,7 @@ from pathlib import Path
 
 from components.logs import UnknownLogLevel
 from taxi_core.backend_keys import BackendKeysUnusable
-from taxi_core.db import (
+from taxi_core.database_errors import (
     DatabaseDriverUnknown,
     DatabaseFileUnusable,
     DatabaseMissing,

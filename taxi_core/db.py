@@ -14,7 +14,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from .database_errors import (  # noqa: F401 (their home for most callers)
+from .database_errors import (
     DatabaseDriverUnknown,
     DatabaseFileUnusable,
     DatabaseMissing,

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.e2e
 TRIES = 40  # connections for both proxies to have taken one: the kernel spreads them at random
 CLIENTS = 6  # users the killed program logs in, and as many logins it leaves half done
 SETTLED = 30  # seconds for every killed session to be gone
+LINGER = 1.5  # seconds a client that left keeps its connection open: the router answers in milliseconds
 
 
 class Proxies(trial.NodeTestCase):
@@ -83,6 +84,18 @@ class Proxies(trial.NodeTestCase):
         while (after := await self.held(backend)) != before and time.monotonic() < deadline:
             await sleep(0.5)
         assert after == before, f"before the clients: {before}, with them: {during}, {SETTLED} s after kill -9: {after}"
+
+    async def test_a_client_that_leaves_hears_the_proxy_s_goodbye_and_no_abort_after_it(self):
+        # Crossbar's proxy told a client that left ABORT once its session to the router had closed,
+        # if the client's connection was still open (docs/crossbar-workarounds.md #8): this client
+        # keeps it open after its GOODBYE, as a slow one would.
+        for proxy_pid, session in (await self.through_each_proxy()).items():
+            ends = []
+            session.onLeave = lambda details, ends=ends: ends.append(details.reason)
+            session.leave()
+            await sleep(LINGER)
+            assert ends == ["wamp.close.normal"], f"the client of proxy {proxy_pid} was told {ends}"
+            session.disconnect()
 
     async def held(self, backend) -> dict:
         """The router's sessions (its meta API) and each proxy's connections to the router worker."""

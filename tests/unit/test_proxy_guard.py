@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 from autobahn.wamp import message
-from crossbar.worker.proxy import ProxyBackendSession, ProxyController
+from crossbar.worker.proxy import ProxyBackendSession, ProxyController, ProxyFrontendSession
 
-from components.proxy_guard import forward_router_goodbyes
+from components.proxy_guard import forward_router_goodbyes, tell_a_leaving_client_nothing_more
 from tests.support.fingerprints import assert_unchanged
 
 # Crossbar 26.10.1's code (setup.py pins it): the GOODBYE it keeps, the ABORT it sends instead,
@@ -19,6 +19,8 @@ CROSSBAR_CODE = {
     ProxyBackendSession.onMessage: "32917428135a5096",
     ProxyBackendSession.onClose: "8d8fd2607ccb2e14",
     ProxyController.unmap_backend: "2d6756c25dee4a40",
+    # The GOODBYE of a leaving client it answers, and makes the session to the router leave.
+    ProxyFrontendSession.onMessage: "e9e51ef3b3047272",
 }
 
 
@@ -86,3 +88,44 @@ def test_other_messages_a_goodbye_before_the_join_and_the_answer_to_a_leaving_cl
     event = message.Event(1, 2)
     StandInBackend(frontend).onMessage(event)
     assert frontend.transport.sent == [] and len(backends) == 1
+
+
+class StandInClosingBackend(StandInBackend):
+    """Crossbar's onClose, as far as the client goes: ABORT to a client still connected, once
+    the session to the router has no id any more."""
+
+    def onClose(self, wasClean):
+        if self._frontend is not None and self._frontend.transport is not None:
+            self._frontend.transport.send(message.Abort("wamp.error.authentication_failed"))
+
+
+class StandInLeavingFrontend(StandInFrontend):
+    """Crossbar's onMessage for a joined client's GOODBYE: the proxy answers it."""
+
+    _session_id = 11
+
+    def onMessage(self, msg):
+        self.transport.send(message.Goodbye(message="Proxy session closing"))
+
+
+def test_a_client_that_left_hears_the_proxy_s_goodbye_and_nothing_after_it():
+    tell_a_leaving_client_nothing_more(StandInLeavingFrontend, StandInClosingBackend)
+    tell_a_leaving_client_nothing_more(StandInLeavingFrontend, StandInClosingBackend)  # twice changes nothing
+    frontend = StandInLeavingFrontend({})
+    backend = StandInClosingBackend(frontend, session_id=None, goodbye_sent=True)
+    frontend.onMessage(message.Goodbye())
+    backend.onMessage(message.Event(1, 2))  # still under way from the router
+    backend.onClose(wasClean=True)
+    assert [type(sent) for sent in frontend.transport.sent] == [message.Goodbye]
+    assert backend.handled == [] and backend._frontend is None
+
+
+def test_a_client_that_has_not_left_still_hears_its_events_and_a_failed_login_s_abort():
+    tell_a_leaving_client_nothing_more(StandInLeavingFrontend, StandInClosingBackend)
+    frontend = StandInLeavingFrontend({})
+    backend = StandInClosingBackend(frontend, session_id=None)
+    event = message.Event(1, 2)
+    backend.onMessage(event)
+    backend.onClose(wasClean=False)
+    assert backend.handled == [event]
+    assert [type(sent) for sent in frontend.transport.sent] == [message.Abort]
