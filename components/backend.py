@@ -28,7 +28,7 @@ from .dispatcher import Dispatcher
 from .drivers import DRIVER_PROCEDURES
 from .health import HealthCheck
 from .logs import log_level, start_logging
-from .memory import use_one_malloc_arena
+from .memory import tune_malloc
 from .metrics import Metrics
 from .metrics_http import MetricsResource, MetricsServer, RouterSession
 from .outbox import Publisher, Sweeper
@@ -162,8 +162,8 @@ def make_backend(reactor, settings: Settings) -> MultiService:
 def main(make=make_backend, router: str | None = None) -> None:
     """Runs the backend that ``make(reactor, settings)`` builds (the benchmark's stub brings
     its own) until the process is told to stop; `router`: a router's URL, over TAXI_BACKEND_ROUTER."""
-    # Before the pool's threads exist: each would fragment an arena of its own (components/memory.py).
-    use_one_malloc_arena()
+    # Before the pool's threads exist: malloc is to give back what they free (components/memory.py).
+    tune_malloc()
     start_logging(log_level(), timestamps=False)
     settings = Settings.from_environ(os.environ, backend_router=router)
     serve(lambda reactor: make(reactor, settings))

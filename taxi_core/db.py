@@ -25,6 +25,13 @@ from .database_errors import (
 
 # Seconds a SQLite writer waits for the lock before "database is locked".
 SQLITE_BUSY_TIMEOUT = 15
+# What SQLite may hold in the whole process (sqlite3_soft_heap_limit64, set by a PRAGMA on every
+# connection: the limit is the process's, one number however large the pool). Without it each
+# pooled connection keeps its own page cache of up to 2 MiB (SQLite's default cache_size) and
+# fills it as the database grows: 16 MiB for the backend's pool of 8, read at random through
+# the trips' random keys. At the limit, SQLite reuses its least recently used pages instead of
+# taking more; the pages it drops stay in the operating system's file cache.
+SQLITE_SOFT_HEAP_LIMIT = 8 * 2**20
 # Seconds the start-up check waits for a PostgreSQL server that does not answer.
 CHECK_CONNECT_TIMEOUT = 5
 # Every PostgreSQL server has it; the check asks it whether the database taxi wants exists.
@@ -126,6 +133,7 @@ def _make_sqlite_engine(url: URL, pool_size: int) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA soft_heap_limit={SQLITE_SOFT_HEAP_LIMIT}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
