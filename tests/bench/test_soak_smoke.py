@@ -51,6 +51,7 @@ def test_the_table_has_each_process_rss_after_the_warm_up_at_the_end_after_the_g
     assert "met    the router holds nothing of any trip after the grace" in stdout
     for process in ("router", "backend"):
         assert f"{process} RSS after the grace ≤ warm-up + 10%" in stdout
+    assert "backend RSS after the grace ≤ half-way + 2%" in stdout
 
 
 def test_the_csv_has_a_sample_every_chunk_of_trips_and_one_after_the_grace(soak_run):
@@ -75,10 +76,11 @@ def test_the_json_holds_the_figures_the_checks_and_the_samples_and_the_plot_is_d
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
-def _samples(router_end: float, retained_after: int = 0) -> list[Sample]:
-    """100 trips: 100 MiB after the warm-up, the router at `router_end` after the grace."""
+def _samples(router_end: float, retained_after: int = 0, backend_end: float = 50.0) -> list[Sample]:
+    """100 trips: the router at 100 MiB and the backend at 50 MiB after the warm-up and half-way,
+    `router_end` and `backend_end` after the grace."""
     run = [Sample("run", trips, trips / 10, 100.0, 50.0, trips, trips) for trips in range(5, 101, 5)]
-    return [*run, Sample("after grace", 100, 10.0, router_end, 50.0, retained_after, 0)]
+    return [*run, Sample("after grace", 100, 10.0, router_end, backend_end, retained_after, 0)]
 
 
 def test_a_router_that_ends_more_than_ten_percent_above_its_warm_up_size_misses_its_bound():
@@ -87,6 +89,15 @@ def test_a_router_that_ends_more_than_ten_percent_above_its_warm_up_size_misses_
     check = result["checks"]["router RSS after the grace ≤ warm-up + 10%"]
     assert not check["met"] and check["value"] == pytest.approx(0.11)
     assert "MISSED router RSS after the grace" in table(result)
+
+
+def test_a_backend_that_grows_more_than_two_percent_over_the_second_half_has_not_levelled_off():
+    name = "backend RSS after the grace ≤ half-way + 2%"
+    assert figures(_samples(100.0, backend_end=50.9), NOTHING_HELD, grace=1)["checks"][name]["met"]
+    result = figures(_samples(100.0, backend_end=51.5), NOTHING_HELD, grace=1)  # within its 10 % of the warm-up
+    assert result["checks"]["backend RSS after the grace ≤ warm-up + 10%"]["met"]
+    assert not result["checks"][name]["met"] and result["checks"][name]["value"] == pytest.approx(0.03)
+    assert f"MISSED {name}" in table(result)
 
 
 def test_a_router_that_still_holds_a_trip_after_the_grace_misses_the_check():
