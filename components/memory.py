@@ -14,7 +14,7 @@ glibc's malloc, each measured with mallinfo2 in soaks on SQLite (docs/reliabilit
   when freed; but once such a block is freed, glibc raises that threshold to its size (up to
   32 MiB) and the trim threshold to twice that. Blocks below come from the heap from then on,
   and the heap keeps what is freed at its top below the new trim threshold. In a 100,000-trip
-  soak a 3.7 MiB block was freed at ~62,000 trips; at ~85,000 a 2.6 MiB block came from the
+  soak a 3.7 MiB block was freed at ~63,000 trips; at ~85,000 a 2.6 MiB block came from the
   heap and, freed, stayed held: RSS stepped up by 2.6 MiB and never came down. Fixed
   thresholds (setting either turns the rising off) give back what is freed.
 

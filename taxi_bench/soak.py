@@ -7,8 +7,9 @@ warm-up (the first 5 % of the trips), and the router holds nothing of any trip, 
 itself (taxi.router.retained, asked as the backend): memory a process once used is not always
 given back, so only the count can say that nothing is held. The backend is held to the same
 bound, and must have levelled off: over the second half of the trips it may grow by at most 2 %
-(its caches fill as the database grows, so the warm-up alone cannot say that it stopped). RSS is sampled every 1 % of the trips, between them (the riders all pause), so a sample
-never races a trip; the time spent sampling is not counted in trips/s.
+(its caches fill as the database grows, so the warm-up alone cannot say that it stopped). RSS is
+sampled every 1 % of the trips, between them (the riders all pause), so a sample never races a
+trip; the time spent sampling is not counted in trips/s.
 """
 
 from __future__ import annotations
@@ -150,7 +151,9 @@ def figures(samples: list[Sample], held: dict, grace: float) -> dict:
     halfway = next(s for s in run if s.trips >= run[-1].trips / 2)
     second_half = after.backend_rss_mb / halfway.backend_rss_mb - 1
     out["rss_mb"]["backend"]["halfway"] = halfway.backend_rss_mb
-    out["checks"][f"backend RSS after the grace ≤ half-way + {LEVEL:.0%}"] = {"value": second_half, "met": second_half <= LEVEL}
+    out["checks"][f"backend RSS after the grace ≤ half-way + {LEVEL:.0%}"] = {
+        "value": second_half, "met": second_half <= LEVEL
+    }
     out["held_after_grace"] = held
     out["checks"]["the router holds nothing of any trip after the grace"] = {"value": held, "met": not any(held.values())}
     return out
