@@ -48,4 +48,5 @@ def tune_malloc() -> bool:
     except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    # A list, not a generator: every setting is made even if one is refused.
     return all([mallopt(parameter, value) == 1 for parameter, value in SETTINGS.items()])

@@ -31,7 +31,9 @@ from .nodes import LocalNode
 from .stats import machine, rss
 from .workload import Workload
 
-WARM_UP = 0.05  # of the trips: the router's and the backend's caches and pools are full by then
+# Of the trips: the pools are open and the router's caches full by then; the backend's SQLite
+# cache goes on filling as the database grows, which LEVEL allows for.
+WARM_UP = 0.05
 SAMPLES = 100
 BOUND = 0.10  # how far above its size after the warm-up a process may end
 # How much the backend may grow over the second half of the trips. Measured over 100,000 trips:
